@@ -1,0 +1,9 @@
+//! Domain types shared by every bangui crate.
+//!
+//! Input is parsed into these types once, at the edge (HTTP handler, CLI, job payload); code
+//! deeper in cannot receive an invalid value.
+#![forbid(unsafe_code)]
+
+mod jail_name;
+
+pub use jail_name::{JailName, JailNameError};

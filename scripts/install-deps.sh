@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what `make run` and `make test` need on Debian/Ubuntu, when it is missing:
+# Redis, fail2ban (its own service is kept from starting: it would ban with real firewall
+# rules), PostgreSQL 15. Idempotent and quiet when everything is there.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+have redis-server || need+=(redis-server)
+have fail2ban-server || need+=(fail2ban)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo is missing; install Rust with rustup (https://rustup.rs)" >&2
+  exit 1
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "install-deps: missing ${need[*]}; run as root or install sudo" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${need[*]}"
+# Packages must not start their system services: fail2ban's default jails would touch the
+# firewall, and Redis/PostgreSQL would hold the default ports. policy-rc.d is the Debian way.
+added_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+  added_policy=1
+fi
+cleanup() { if [ -n "$added_policy" ]; then "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; fi; }
+trap cleanup EXIT
+
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+
+# On a machine running systemd, keep the services we just installed disabled.
+if [ -d /run/systemd/system ]; then
+  for pkg in "${need[@]}"; do
+    case "$pkg" in
+      fail2ban) svc=fail2ban ;;
+      redis-server) svc=redis-server ;;
+      postgresql-15) svc=postgresql ;;
+      *) continue ;;
+    esac
+    "${sudo[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  done
+fi
+echo "install-deps: done"
