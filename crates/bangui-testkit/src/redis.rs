@@ -1,0 +1,175 @@
+//! [`Redis`]: a `redis-server` on a free loopback port.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::net::free_port;
+use crate::process::{ScratchDir, Spec, Supervised, find_program};
+use crate::wait_for;
+
+/// A running Redis. Stops when dropped.
+#[derive(Debug)]
+pub struct Redis {
+    process: Option<Supervised>,
+    port: u16,
+    dir: PathBuf,
+    /// Declared last: removed after the server stopped.
+    _scratch: Option<ScratchDir>,
+}
+
+impl Redis {
+    /// A throw-away Redis (no persistence) in a temporary directory.
+    pub fn start() -> anyhow::Result<Self> {
+        let scratch = ScratchDir::new("bangui-redis-", None)?;
+        let dir = scratch.path().to_owned();
+        let mut redis = Self {
+            process: None,
+            port: 0,
+            dir,
+            _scratch: Some(scratch),
+        };
+        redis.start_again()?;
+        Ok(redis)
+    }
+
+    /// A Redis keeping its files in `dir` (for `make run`).
+    pub fn start_in(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let mut redis = Self {
+            process: None,
+            port: 0,
+            dir: dir.to_owned(),
+            _scratch: None,
+        };
+        redis.start_again()?;
+        Ok(redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(Supervised::pid)
+    }
+
+    /// Stops the server (tests of "Redis went away"). [`start_again`](Self::start_again)
+    /// brings it back on the same port.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        match self.process.take() {
+            Some(p) => p.stop(),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts the server (again). Keeps the port it had, or finds a free one the first time.
+    pub fn start_again(&mut self) -> anyhow::Result<()> {
+        let program = find_program("redis-server", &["/usr/sbin"])
+            .context("redis-server is not installed (make deps installs it)")?;
+        let keep_port = self.port != 0;
+        let mut last_error = None;
+        for _attempt in 0..5 {
+            let port = if keep_port { self.port } else { free_port()? };
+            let spec = Spec::new(&program, self.dir.join("redis.log")).args([
+                "--port".to_owned(),
+                port.to_string(),
+                "--bind".into(),
+                "127.0.0.1".into(),
+                "--dir".into(),
+                self.dir.display().to_string(),
+                "--save".into(),
+                String::new(),
+                "--appendonly".into(),
+                "no".into(),
+                "--daemonize".into(),
+                "no".into(),
+                "--databases".into(),
+                "16".into(),
+            ]);
+            let process = Supervised::spawn("redis-server", &spec)?;
+            let pid = process.pid();
+            // Ready when *our* server answers: another one may hold the port we were given.
+            let ready = wait_for("redis-server", Duration::from_secs(20), || {
+                if !process.is_running() {
+                    return Some(false);
+                }
+                server_pid(port).filter(|&p| p == pid).map(|_| true)
+            });
+            match ready {
+                Ok(true) => {
+                    self.port = port;
+                    self.process = Some(process);
+                    return Ok(());
+                }
+                Ok(false) => {
+                    last_error = Some(anyhow::anyhow!(
+                        "redis-server exited:\n{}",
+                        process.log_tail()
+                    ))
+                }
+                Err(e) => last_error = Some(e.context(process.log_tail())),
+            }
+            if keep_port {
+                break;
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("redis-server did not start")))
+    }
+}
+
+/// `process_id` from `INFO server`, if a Redis answers on the port.
+fn server_pid(port: u16) -> Option<u32> {
+    let info = command(port, "INFO server").ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|p| p.trim().parse().ok())
+}
+
+/// Sends one inline command and returns the raw reply.
+pub fn command(port: u16, line: &str) -> anyhow::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(format!("{line}\r\n").as_bytes())?;
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buf[..n]);
+        if complete_reply(&reply) {
+            break;
+        }
+    }
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    if let Some(err) = reply.strip_prefix('-') {
+        bail!("redis: {}", err.trim());
+    }
+    Ok(reply)
+}
+
+/// Whether a RESP simple or bulk reply has fully arrived.
+fn complete_reply(reply: &[u8]) -> bool {
+    let Some(end) = reply.windows(2).position(|w| w == b"\r\n") else {
+        return false;
+    };
+    match reply.first() {
+        Some(b'$') => {
+            let len: i64 = std::str::from_utf8(&reply[1..end])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            len < 0 || reply.len() >= end + 2 + len as usize + 2
+        }
+        _ => true,
+    }
+}
