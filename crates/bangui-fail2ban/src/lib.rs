@@ -1,0 +1,31 @@
+//! Native async client for fail2ban's control socket.
+//!
+//! fail2ban speaks Python pickles over a Unix socket: one request is `pickle(list_of_args)`
+//! followed by `<F2B_END_COMMAND>`, one answer is `pickle((0, value))` or
+//! `pickle((1, exception))` followed by the same terminator. This crate has its own small pickle
+//! codec ([`pickle`]) that keeps class references as data, so an `UnknownJailException` arrives
+//! as [`ServerError::UnknownJail`] rather than as an undecodable blob; a transport ([`transport`])
+//! that copes with fail2ban serving one command at a time with a listen backlog of 1; and a typed
+//! [`Client`] over the commands bangui needs.
+//!
+//! Everything here follows `reference/fail2ban-protocol.md` (wire facts verified against
+//! fail2ban 1.0.2 and 1.1.0).
+#![forbid(unsafe_code)]
+
+mod client;
+mod error;
+pub mod pickle;
+pub mod protocol;
+pub mod transport;
+mod types;
+
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, ServerError};
+pub use pickle::Value;
+pub use types::{
+    BanTime, BantimeIncrement, Capabilities, JailFilter, JailStats, JailStatus, ServerSettings,
+    ServerStatus, StatusFlavor,
+};
+
+/// Default path of fail2ban's control socket (Debian and upstream).
+pub const DEFAULT_SOCKET: &str = "/var/run/fail2ban/fail2ban.sock";
