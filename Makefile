@@ -1,0 +1,35 @@
+# The entry points people type. `.ci/run` calls `make lint` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+STACK := $(TARGET_DIR)/debug/bangui-stack
+
+.PHONY: run test bench lint fmt deps build
+
+## deps: install what is missing (Redis, fail2ban without its service, PostgreSQL 15)
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --workspace --bins
+
+## run: start Redis, PostgreSQL, a sandboxed fail2ban with attacked demo jails, and bangui
+run: build
+	$(STACK) run --state .bangui
+
+## test: every test against the real components; the stack stops afterwards, pass or fail
+test: deps
+	$(CARGO) build -p bangui-testkit --bin bangui-stack
+	$(STACK) exec -- $(CARGO) test --workspace
+
+## bench: benchmarks, each against a baseline measured in the same run
+bench: deps
+	$(CARGO) bench -p bangui-fail2ban --bench ban_throughput
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
