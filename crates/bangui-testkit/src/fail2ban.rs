@@ -15,7 +15,6 @@ use anyhow::{Context, bail};
 
 use crate::net::fits_socket_path;
 use crate::process::{ScratchDir, Spec, Supervised, find_program};
-use crate::wait_for;
 
 /// Which jails the sandbox has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,29 +233,14 @@ impl Fail2ban {
         // Ready once `status` lists every enabled jail: the socket opens before the jails are
         // all added.
         let expected = self.layout.enabled_jails().join(", ");
-        let ready = wait_for("fail2ban-server", Duration::from_secs(30), || {
-            if !process.is_running() {
-                return Some(false);
-            }
-            let answer = raw_command(&self.socket, STATUS_REQUEST)?;
-            contains(&answer, expected.as_bytes()).then_some(true)
-        });
-        match ready {
-            Ok(true) => {
-                self.process = Some(process);
-                Ok(())
-            }
-            Ok(false) => bail!(
-                "fail2ban-server exited:\n{}\n{}",
-                process.log_tail(),
-                self.server_log_tail()
-            ),
-            Err(e) => Err(e.context(format!(
-                "{}\n{}",
-                process.log_tail(),
-                self.server_log_tail()
-            ))),
-        }
+        process
+            .wait_ready(Duration::from_secs(30), || {
+                raw_command(&self.socket, STATUS_REQUEST)
+                    .is_some_and(|answer| contains(&answer, expected.as_bytes()))
+            })
+            .map_err(|e| e.context(self.server_log_tail()))?;
+        self.process = Some(process);
+        Ok(())
     }
 
     fn server_log_tail(&self) -> String {

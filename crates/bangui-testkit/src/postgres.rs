@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::net::free_port;
+use crate::net::start_on_port;
 use crate::process::{ScratchDir, Spec, Supervised, lookup_user, run, running_as_root};
-use crate::wait_for;
 
 /// Where Debian's `postgresql-15` package puts the server binaries.
 pub const BIN_DIR: &str = "/usr/lib/postgresql/15/bin";
@@ -135,64 +134,51 @@ impl Postgres {
     }
 
     pub fn start_again(&mut self) -> anyhow::Result<()> {
-        let keep_port = self.port != 0;
-        let mut last_error = None;
-        for _attempt in 0..5 {
-            let port = if keep_port { self.port } else { free_port()? };
-            let mut args = vec![
-                "-D".to_owned(),
-                self.data_dir().display().to_string(),
-                "-p".into(),
-                port.to_string(),
-                "-c".into(),
-                "listen_addresses=127.0.0.1".into(),
-                // TCP only: socket paths under a deep checkout can exceed the 107-byte limit.
-                "-c".into(),
-                "unix_socket_directories=".into(),
-                "-c".into(),
-                "max_connections=300".into(),
-            ];
-            if !self.durable {
-                for setting in [
-                    "fsync=off",
-                    "synchronous_commit=off",
-                    "full_page_writes=off",
-                ] {
-                    args.extend(["-c".to_owned(), setting.to_owned()]);
+        let fixed = (self.port != 0).then_some(self.port);
+        let (dir, data_dir) = (self.dir.clone(), self.data_dir());
+        let (durable, user) = (self.durable, self.user);
+        let pid_file = data_dir.join("postmaster.pid");
+        let (port, process) = start_on_port(
+            fixed,
+            Duration::from_secs(60),
+            |port| {
+                let mut args = vec![
+                    "-D".to_owned(),
+                    data_dir.display().to_string(),
+                    "-p".into(),
+                    port.to_string(),
+                    "-c".into(),
+                    "listen_addresses=127.0.0.1".into(),
+                    // TCP only: socket paths under a deep checkout can exceed the 107-byte limit.
+                    "-c".into(),
+                    "unix_socket_directories=".into(),
+                    "-c".into(),
+                    "max_connections=300".into(),
+                ];
+                if !durable {
+                    for setting in [
+                        "fsync=off",
+                        "synchronous_commit=off",
+                        "full_page_writes=off",
+                    ] {
+                        args.extend(["-c".to_owned(), setting.to_owned()]);
+                    }
                 }
-            }
-            let mut spec = Spec::new(
-                Path::new(BIN_DIR).join("postgres"),
-                self.dir.join("postgres.log"),
-            )
-            .args(args);
-            // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for clients to leave.
-            spec.stop_signal = "INT";
-            spec.user = self.user;
-            let process = Supervised::spawn("postgres", &spec)?;
-            let pid_file = self.data_dir().join("postmaster.pid");
-            let ready = wait_for("postgres", Duration::from_secs(60), || {
-                if !process.is_running() {
-                    return Some(false);
-                }
-                ready_on(&pid_file, port).then_some(true)
-            });
-            match ready {
-                Ok(true) => {
-                    self.port = port;
-                    self.process = Some(process);
-                    return Ok(());
-                }
-                Ok(false) => {
-                    last_error = Some(anyhow::anyhow!("postgres exited:\n{}", process.log_tail()))
-                }
-                Err(e) => last_error = Some(e.context(process.log_tail())),
-            }
-            if keep_port {
-                break;
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("postgres did not start")))
+                let mut spec = Spec::new(
+                    Path::new(BIN_DIR).join("postgres"),
+                    dir.join("postgres.log"),
+                )
+                .args(args);
+                // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for clients to leave.
+                spec.stop_signal = "INT";
+                spec.user = user;
+                Supervised::spawn("postgres", &spec)
+            },
+            |_, port| ready_on(&pid_file, port),
+        )?;
+        self.port = port;
+        self.process = Some(process);
+        Ok(())
     }
 
     /// Runs SQL with `psql` as the superuser; returns its unaligned output.

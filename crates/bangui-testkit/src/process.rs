@@ -132,6 +132,26 @@ impl Supervised {
         process_state(self.pid).is_some_and(|state| state != 'Z' && state != 'X')
     }
 
+    /// Waits until `ready` says yes, failing early (with the server's output) if the server
+    /// exits, or after `timeout`.
+    pub fn wait_ready(
+        &self,
+        timeout: Duration,
+        mut ready: impl FnMut() -> bool,
+    ) -> anyhow::Result<()> {
+        let outcome = crate::wait_for(&self.name, timeout, || {
+            if !self.is_running() {
+                return Some(false);
+            }
+            ready().then_some(true)
+        });
+        match outcome {
+            Ok(true) => Ok(()),
+            Ok(false) => bail!("{} exited:\n{}", self.name, self.log_tail()),
+            Err(e) => Err(e.context(self.log_tail())),
+        }
+    }
+
     /// What the server wrote so far, for error messages.
     pub fn log_tail(&self) -> String {
         let text = fs::read_to_string(&self.log).unwrap_or_default();

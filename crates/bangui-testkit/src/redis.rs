@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::net::free_port;
+use crate::net::start_on_port;
 use crate::process::{ScratchDir, Spec, Supervised, find_program};
-use crate::wait_for;
 
 /// A running Redis. Stops when dropped.
 #[derive(Debug)]
@@ -74,54 +73,34 @@ impl Redis {
     pub fn start_again(&mut self) -> anyhow::Result<()> {
         let program = find_program("redis-server", &["/usr/sbin"])
             .context("redis-server is not installed (make deps installs it)")?;
-        let keep_port = self.port != 0;
-        let mut last_error = None;
-        for _attempt in 0..5 {
-            let port = if keep_port { self.port } else { free_port()? };
-            let spec = Spec::new(&program, self.dir.join("redis.log")).args([
-                "--port".to_owned(),
-                port.to_string(),
-                "--bind".into(),
-                "127.0.0.1".into(),
-                "--dir".into(),
-                self.dir.display().to_string(),
-                "--save".into(),
-                String::new(),
-                "--appendonly".into(),
-                "no".into(),
-                "--daemonize".into(),
-                "no".into(),
-                "--databases".into(),
-                "16".into(),
-            ]);
-            let process = Supervised::spawn("redis-server", &spec)?;
-            let pid = process.pid();
-            // Ready when *our* server answers: another one may hold the port we were given.
-            let ready = wait_for("redis-server", Duration::from_secs(20), || {
-                if !process.is_running() {
-                    return Some(false);
-                }
-                server_pid(port).filter(|&p| p == pid).map(|_| true)
-            });
-            match ready {
-                Ok(true) => {
-                    self.port = port;
-                    self.process = Some(process);
-                    return Ok(());
-                }
-                Ok(false) => {
-                    last_error = Some(anyhow::anyhow!(
-                        "redis-server exited:\n{}",
-                        process.log_tail()
-                    ))
-                }
-                Err(e) => last_error = Some(e.context(process.log_tail())),
-            }
-            if keep_port {
-                break;
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("redis-server did not start")))
+        let fixed = (self.port != 0).then_some(self.port);
+        let dir = self.dir.clone();
+        let (port, process) = start_on_port(
+            fixed,
+            Duration::from_secs(20),
+            |port| {
+                let spec = Spec::new(&program, dir.join("redis.log")).args([
+                    "--port".to_owned(),
+                    port.to_string(),
+                    "--bind".into(),
+                    "127.0.0.1".into(),
+                    "--dir".into(),
+                    dir.display().to_string(),
+                    "--save".into(),
+                    String::new(),
+                    "--appendonly".into(),
+                    "no".into(),
+                    "--daemonize".into(),
+                    "no".into(),
+                ]);
+                Supervised::spawn("redis-server", &spec)
+            },
+            // Ours when the server on the port reports our process id.
+            |process, port| server_pid(port) == Some(process.pid()),
+        )?;
+        self.port = port;
+        self.process = Some(process);
+        Ok(())
     }
 }
 
