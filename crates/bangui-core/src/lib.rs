@@ -5,5 +5,9 @@
 #![forbid(unsafe_code)]
 
 mod jail_name;
+mod master_password;
+mod time_zone;
 
 pub use jail_name::{JailName, JailNameError};
+pub use master_password::{MasterPassword, PasswordPolicyError};
+pub use time_zone::{TimeZoneError, TimeZoneName};

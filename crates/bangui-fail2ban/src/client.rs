@@ -125,11 +125,15 @@ impl Client {
     async fn exchange(&self, args: &[Value]) -> Result<Exchange, Error> {
         let request = protocol::encode_request(args)?;
         let name = args.first().and_then(Value::as_str).unwrap_or("?");
-        let deadline = Instant::now() + self.inner.transport.config().timeout;
+        let started = Instant::now();
+        let deadline = started + self.inner.transport.config().timeout;
         let result = match tokio::time::timeout_at(deadline, self.inner.turn.lock()).await {
             Ok(_turn) => self.inner.transport.exchange(&request, deadline).await,
             Err(_) => Err(Error::Timeout(self.inner.transport.config().timeout)),
         };
+        // Waiting for our turn included: that is the latency a caller sees.
+        metrics::histogram!("bangui_fail2ban_command_duration_seconds", "command" => metric_label(name))
+            .record(started.elapsed());
         match result {
             Ok(exchange) => {
                 tracing::trace!(
@@ -646,6 +650,25 @@ impl Client {
         )
         .await
     }
+}
+
+/// Bounded label set for metrics: the command word, or `other`.
+fn metric_label(command: &str) -> &'static str {
+    const KNOWN: [&str; 12] = [
+        "ping",
+        "version",
+        "status",
+        "stats",
+        "banned",
+        "unban",
+        "set",
+        "get",
+        "start",
+        "stop",
+        "flushlogs",
+        "echo",
+    ];
+    KNOWN.into_iter().find(|k| *k == command).unwrap_or("other")
 }
 
 fn unexpected(words: &[&str], answer: &Value) -> Error {
