@@ -12,9 +12,11 @@
 //! * [`Redis`], [`Postgres`]: start one; [`shared_redis`] / [`shared_postgres`] give every test
 //!   of a process the same one (the one `bangui-stack exec` started, if any).
 //! * [`Fail2ban`]: a sandboxed server, one per test, since jails are global state.
+//! * [`cluster::Cluster`]: N real `bangui serve` workers sharing one Redis and PostgreSQL.
 //! * [`demo`]: the attack simulator of `make run`.
 #![forbid(unsafe_code)]
 
+pub mod cluster;
 pub mod demo;
 pub mod fail2ban;
 pub mod net;

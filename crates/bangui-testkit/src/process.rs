@@ -46,6 +46,8 @@ pub struct Spec {
     pub stop_signal: &'static str,
     /// Run as this (uid, gid): PostgreSQL refuses to run as root.
     pub user: Option<(u32, u32)>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
 }
 
 impl Spec {
@@ -56,6 +58,7 @@ impl Spec {
             log: log.into(),
             stop_signal: "TERM",
             user: None,
+            env: Vec::new(),
         }
     }
 
@@ -92,6 +95,7 @@ impl Supervised {
             .args(&spec.args)
             .env("BANGUI_SUPERVISED_LOG", &spec.log)
             .env("BANGUI_SUPERVISED_SIGNAL", spec.stop_signal)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -112,22 +112,29 @@ fn server_pid(port: u16) -> Option<u32> {
         .and_then(|p| p.trim().parse().ok())
 }
 
-/// Sends one inline command and returns the raw reply.
+/// Sends one command given as space-separated words and returns the raw reply.
 pub fn command(port: u16, line: &str) -> anyhow::Result<String> {
+    command_args(port, &line.split_whitespace().collect::<Vec<_>>())
+}
+
+/// Sends one command with arbitrary arguments (RESP-encoded, so values may contain spaces,
+/// quotes or newlines) and returns the raw reply.
+pub fn command_args(port: u16, args: &[&str]) -> anyhow::Result<String> {
+    let mut request = format!("*{}\r\n", args.len());
+    for arg in args {
+        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    stream.write_all(format!("{line}\r\n").as_bytes())?;
+    stream.write_all(request.as_bytes())?;
     let mut reply = Vec::new();
     let mut buf = [0u8; 8192];
-    loop {
+    while !complete_reply(&reply) {
         let n = stream.read(&mut buf)?;
         if n == 0 {
             break;
         }
         reply.extend_from_slice(&buf[..n]);
-        if complete_reply(&reply) {
-            break;
-        }
     }
     let reply = String::from_utf8_lossy(&reply).into_owned();
     if let Some(err) = reply.strip_prefix('-') {

@@ -109,6 +109,7 @@ fn run(state: &Path, attacks: bool, command: &[String]) -> anyhow::Result<ExitCo
         )
     });
 
+    let listen = std::env::var("BANGUI_LISTEN").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let env = vec![
         ("BANGUI_DATABASE_URL".to_owned(), postgres.url("bangui")),
         ("BANGUI_REDIS_URL".to_owned(), redis.url()),
@@ -129,6 +130,8 @@ fn run(state: &Path, attacks: bool, command: &[String]) -> anyhow::Result<ExitCo
             "false".to_owned(),
         ),
         ("BANGUI_LOG_FORMAT".to_owned(), "pretty".to_owned()),
+        ("BANGUI_LISTEN".to_owned(), listen.clone()),
+        ("BANGUI_MIGRATE_ON_START".to_owned(), "true".to_owned()),
     ];
     let mut env_file = String::from(
         "# written by `make run`; `. .bangui/env` in another shell to talk to the same stack\n",
@@ -150,6 +153,9 @@ fn run(state: &Path, attacks: bool, command: &[String]) -> anyhow::Result<ExitCo
         println!(
             "  attacks      simulated into the sshd and web-login logs: first bans within a minute"
         );
+    }
+    if !command.is_empty() {
+        println!("\nbangui       http://{listen}/  (API under /api/v1: first POST /api/v1/setup)");
     }
     let code = if command.is_empty() {
         println!(

@@ -1,0 +1,30 @@
+//! bangui's shared state, so that workers hold none.
+//!
+//! * [`RedisStore`]: short-lived state every worker must see at once: sessions ([`sessions`]),
+//!   rate limits ([`rate_limit`]), the fail2ban runtime snapshot ([`runtime_state`]) and locks
+//!   ([`locks`]). Every key lives under one configurable prefix.
+//! * [`Database`]: durable data in PostgreSQL, schema in the top-level `migrations/`:
+//!   setup and settings ([`setup`]).
+//!
+//! Both report an unreachable server as [`StoreError::StateStoreUnavailable`] /
+//! [`StoreError::DatabaseUnavailable`]; pools reconnect by themselves when it returns.
+#![forbid(unsafe_code)]
+
+mod database;
+mod error;
+pub mod gate;
+pub mod locks;
+pub mod rate_limit;
+mod redis_store;
+pub mod runtime_state;
+pub mod sessions;
+pub mod setup;
+
+pub use database::Database;
+pub use error::StoreError;
+pub use redis_store::RedisStore;
+
+/// Milliseconds since the Unix epoch, the time unit of everything stored here.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,57 @@
+//! Cluster-wide locks: `SET NX PX` with a random owner token, released only by its owner.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use crate::sessions::SessionToken;
+use crate::{RedisStore, StoreError};
+
+/// Deletes the key only if it still holds our token: a lock that expired and was taken by
+/// another worker is not ours to release.
+static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+",
+    )
+});
+
+/// A held lock. Expires by itself after its TTL if its holder dies.
+#[derive(Debug)]
+pub struct Lock {
+    key: String,
+    owner: String,
+}
+
+impl RedisStore {
+    /// Takes the lock `name` for at most `ttl`, or returns `None` if someone holds it.
+    pub async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<Lock>, StoreError> {
+        let key = self.key(&format!("lock:{name}"));
+        // Random owner tokens come from the same CSPRNG as session tokens.
+        let owner = SessionToken::generate()?.as_str().to_owned();
+        let ttl_ms = ttl.as_millis().max(1) as u64;
+        let taken: Option<String> = self
+            .query(
+                "lock",
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(&owner)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl_ms),
+            )
+            .await?;
+        Ok(taken.map(|_| Lock { key, owner }))
+    }
+
+    /// Releases a lock if it is still ours. Returns whether it was.
+    pub async fn unlock(&self, lock: Lock) -> Result<bool, StoreError> {
+        let mut invocation = RELEASE.key(&lock.key);
+        invocation.arg(&lock.owner);
+        let released: i64 = self.invoke("unlock", &invocation).await?;
+        Ok(released == 1)
+    }
+}

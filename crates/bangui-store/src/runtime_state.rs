@@ -1,0 +1,73 @@
+//! The fail2ban runtime state every worker serves: a snapshot of what fail2ban runs and counts,
+//! refreshed by one worker at a time, and the capability flags of the fail2ban version.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{RedisStore, StoreError};
+
+/// Counters of one jail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailCounters {
+    pub name: String,
+    pub currently_failed: u64,
+    pub total_failed: u64,
+    pub currently_banned: u64,
+    pub total_banned: u64,
+    pub backend: Option<String>,
+}
+
+/// What fail2ban looked like when the snapshot was taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fail2banSnapshot {
+    pub online: bool,
+    pub version: Option<String>,
+    pub jails: Vec<JailCounters>,
+    pub taken_at_ms: i64,
+    /// Why fail2ban could not be asked, when it could not.
+    pub error: Option<String>,
+}
+
+/// What the connected fail2ban version can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapabilityFlags {
+    pub version: String,
+    pub stats: bool,
+}
+
+impl RedisStore {
+    pub async fn fail2ban_snapshot(&self) -> Result<Option<Fail2banSnapshot>, StoreError> {
+        self.get_json("state:fail2ban").await
+    }
+
+    pub async fn put_fail2ban_snapshot(
+        &self,
+        snapshot: &Fail2banSnapshot,
+    ) -> Result<(), StoreError> {
+        self.put_json("state:fail2ban", snapshot).await
+    }
+
+    pub async fn capability_flags(&self) -> Result<Option<CapabilityFlags>, StoreError> {
+        self.get_json("state:capabilities").await
+    }
+
+    pub async fn put_capability_flags(&self, flags: &CapabilityFlags) -> Result<(), StoreError> {
+        self.put_json("state:capabilities", flags).await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        suffix: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let key = self.key(suffix);
+        let raw: Option<String> = self.query("state_get", redis::cmd("GET").arg(&key)).await?;
+        raw.map(|r| serde_json::from_str(&r).map_err(StoreError::from))
+            .transpose()
+    }
+
+    async fn put_json<T: Serialize>(&self, suffix: &str, value: &T) -> Result<(), StoreError> {
+        let key = self.key(suffix);
+        let raw = serde_json::to_string(value)?;
+        self.query("state_put", redis::cmd("SET").arg(&key).arg(raw))
+            .await
+    }
+}

@@ -1,0 +1,267 @@
+//! The stores against real Redis and PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // in tests, a panic is a failed assertion with its backtrace
+
+use std::time::Duration;
+
+use bangui_store::rate_limit::{Decision, RateLimit};
+use bangui_store::sessions::SessionToken;
+use bangui_store::{Database, RedisStore, StoreError};
+use bangui_testkit::cluster::fresh_database;
+use bangui_testkit::{redis, shared_postgres, shared_redis, wait_for};
+
+fn store() -> RedisStore {
+    let prefix = format!("store-test-{}", uuid::Uuid::new_v4());
+    RedisStore::new(&shared_redis().url, &prefix, Duration::from_secs(2)).unwrap()
+}
+
+#[tokio::test]
+async fn the_rate_limit_allows_exactly_the_burst() {
+    let store = store();
+    let limit = RateLimit::per(5, Duration::from_secs(60));
+    let mut decisions = Vec::new();
+    for _ in 0..10 {
+        decisions.push(store.check_rate("login:192.0.2.1", limit).await.unwrap());
+    }
+    assert!(
+        decisions[..5].iter().all(|d| *d == Decision::Allowed),
+        "{decisions:?}"
+    );
+    for d in &decisions[5..] {
+        let Decision::Limited { retry_after } = d else {
+            panic!("{decisions:?}")
+        };
+        // One attempt comes back every 12 s.
+        assert!(
+            *retry_after > Duration::from_secs(10) && *retry_after <= Duration::from_secs(12),
+            "{retry_after:?}"
+        );
+    }
+    // Another subject has its own budget.
+    assert_eq!(
+        store.check_rate("login:192.0.2.2", limit).await.unwrap(),
+        Decision::Allowed
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limit_refills_over_time() {
+    let store = store();
+    let limit = RateLimit {
+        burst: 1,
+        interval: Duration::from_millis(100),
+    };
+    assert_eq!(
+        store.check_rate("x", limit).await.unwrap(),
+        Decision::Allowed
+    );
+    assert!(matches!(
+        store.check_rate("x", limit).await.unwrap(),
+        Decision::Limited { .. }
+    ));
+    let rt = tokio::runtime::Handle::current();
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || {
+        wait_for("the limit to refill", Duration::from_secs(5), || {
+            (rt.block_on(s.check_rate("x", limit)).unwrap() == Decision::Allowed).then_some(())
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+}
+
+#[tokio::test]
+async fn sessions_are_stored_by_hash_with_their_ttl_and_end_on_delete() {
+    let store = store();
+    let (token, session) = store
+        .create_session(
+            Duration::from_secs(3600),
+            Some("192.0.2.9".parse().unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.session(&token).await.unwrap(), Some(session.clone()));
+    assert_eq!(session.id, token.id());
+    assert_eq!(session.expires_at_ms - session.created_at_ms, 3_600_000);
+
+    // Redis holds the hash, never the token, and expires the key with the session.
+    let port = shared_redis().port().unwrap();
+    let key = format!("{}:session:{}", store.prefix(), token.id());
+    let ttl: i64 = redis::command_args(port, &["PTTL", &key])
+        .unwrap()
+        .trim_start_matches(':')
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(ttl > 3_590_000 && ttl <= 3_600_000, "{ttl}");
+    let keys = redis::command_args(
+        port,
+        &["KEYS", &format!("{}:*{}*", store.prefix(), token.as_str())],
+    )
+    .unwrap();
+    assert!(
+        keys.starts_with("*0"),
+        "the raw token appears in a key: {keys}"
+    );
+
+    assert!(store.delete_session(&token).await.unwrap());
+    assert_eq!(store.session(&token).await.unwrap(), None);
+    assert!(!store.delete_session(&token).await.unwrap());
+    assert_eq!(
+        store
+            .session(&SessionToken::generate().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn the_gate_counts_and_loads_in_one_call() {
+    let store = store();
+    let (token, session) = store
+        .create_session(Duration::from_secs(60), None)
+        .await
+        .unwrap();
+    let limit = RateLimit::per(2, Duration::from_secs(60));
+    assert_eq!(
+        store.gate("api:a", limit, Some(&token)).await.unwrap(),
+        (Decision::Allowed, Some(session))
+    );
+    assert_eq!(
+        store.gate("api:a", limit, None).await.unwrap(),
+        (Decision::Allowed, None)
+    );
+    let (decision, _) = store.gate("api:a", limit, Some(&token)).await.unwrap();
+    assert!(matches!(decision, Decision::Limited { .. }));
+    let stranger = SessionToken::generate().unwrap();
+    assert_eq!(
+        store.gate("api:b", limit, Some(&stranger)).await.unwrap(),
+        (Decision::Allowed, None)
+    );
+}
+
+#[tokio::test]
+async fn a_lock_is_exclusive_and_only_its_owner_releases_it() {
+    let store = store();
+    let first = store
+        .try_lock("reload", Duration::from_millis(200))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        store
+            .try_lock("reload", Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The first holder's lock expires; a second worker takes it.
+    let rt = tokio::runtime::Handle::current();
+    let s = store.clone();
+    let second = tokio::task::spawn_blocking(move || {
+        wait_for("the lock to expire", Duration::from_secs(5), || {
+            rt.block_on(s.try_lock("reload", Duration::from_secs(10)))
+                .unwrap()
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    // The late first holder cannot release the second one's lock.
+    assert!(!store.unlock(first).await.unwrap());
+    assert!(
+        store
+            .try_lock("reload", Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.unlock(second).await.unwrap());
+    assert!(
+        store
+            .try_lock("reload", Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_reported_as_unavailable() {
+    let port = bangui_testkit::net::free_port().unwrap();
+    let store = RedisStore::new(
+        &format!("redis://127.0.0.1:{port}"),
+        "x",
+        Duration::from_millis(500),
+    )
+    .unwrap();
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::StateStoreUnavailable(_))
+    ));
+    assert!(matches!(
+        store
+            .check_rate("a", RateLimit::per(1, Duration::from_secs(1)))
+            .await,
+        Err(StoreError::StateStoreUnavailable(_))
+    ));
+}
+
+#[tokio::test]
+async fn setup_is_stored_exactly_once() {
+    let db = Database::connect_lazy(
+        &fresh_database(&shared_postgres().url).unwrap(),
+        Duration::from_secs(3),
+        5,
+    )
+    .unwrap();
+    db.migrate().await.unwrap();
+    // Migrating again is a no-op.
+    db.migrate().await.unwrap();
+    assert!(db.setup().await.unwrap().is_none());
+    assert!(
+        db.complete_setup("$argon2id$first", "UTC", 60)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.complete_setup("$argon2id$second", "Europe/Berlin", 30)
+            .await
+            .unwrap()
+    );
+    let setup = db.setup().await.unwrap().unwrap();
+    assert_eq!(
+        (
+            setup.password_hash.as_str(),
+            setup.timezone.as_str(),
+            setup.session_duration_minutes
+        ),
+        ("$argon2id$first", "UTC", 60)
+    );
+    // The schema refuses what the application should never write.
+    assert!(matches!(
+        db.complete_setup("h", "UTC", 0).await,
+        Err(StoreError::Internal(_))
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_reported_as_unavailable() {
+    let port = bangui_testkit::net::free_port().unwrap();
+    let db = Database::connect_lazy(
+        &format!("postgres://postgres@127.0.0.1:{port}/x"),
+        Duration::from_millis(500),
+        1,
+    )
+    .unwrap();
+    assert!(matches!(
+        db.ping().await,
+        Err(StoreError::DatabaseUnavailable(_))
+    ));
+    assert!(matches!(
+        db.setup().await,
+        Err(StoreError::DatabaseUnavailable(_))
+    ));
+}
