@@ -15,7 +15,7 @@ build: deps
 
 ## run: start Redis, PostgreSQL, a sandboxed fail2ban with attacked demo jails, and bangui
 run: build
-	$(STACK) run --state .bangui
+	$(STACK) run --state .bangui -- $(TARGET_DIR)/debug/bangui serve
 
 ## test: every test against the real components; the stack stops afterwards, pass or fail
 test: deps
@@ -25,6 +25,7 @@ test: deps
 ## bench: benchmarks, each against a baseline measured in the same run
 bench: deps
 	$(CARGO) bench -p bangui-fail2ban --bench ban_throughput
+	$(CARGO) bench -p bangui --bench session_check
 
 ## lint: formatting and clippy, warnings are errors
 lint:

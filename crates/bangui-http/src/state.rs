@@ -1,0 +1,65 @@
+//! [`AppState`]: what every handler gets. Pools and handles only; no per-user state.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use bangui_fail2ban::Client;
+use bangui_store::{Database, RedisStore};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::settings::HttpSettings;
+
+/// Shared by every request. One `Arc`: axum clones the state for every request and every
+/// stateful middleware, and one reference count is much cheaper than one per field.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+#[allow(missing_debug_implementations)] // AppState's Debug covers it
+pub struct Shared {
+    pub redis: RedisStore,
+    pub db: Database,
+    pub fail2ban: Client,
+    pub settings: HttpSettings,
+    /// Renders `/metrics`; `None` when no recorder is installed (in-process tests).
+    pub metrics: Option<PrometheusHandle>,
+    /// Set once setup is seen complete. Setup never reverts, so this cache of a global fact
+    /// cannot disagree between workers; it only saves a query per request.
+    pub(crate) setup_done: AtomicBool,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("redis", &self.redis)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(
+        redis: RedisStore,
+        db: Database,
+        fail2ban: Client,
+        settings: HttpSettings,
+        metrics: Option<PrometheusHandle>,
+    ) -> Self {
+        Self(Arc::new(Shared {
+            redis,
+            db,
+            fail2ban,
+            settings,
+            metrics,
+            setup_done: AtomicBool::new(false),
+        }))
+    }
+}
