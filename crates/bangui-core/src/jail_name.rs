@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// Longest accepted jail name. fail2ban has no limit of its own; real names are short
 /// (`sshd`, `nginx-http-auth`, `postfix-sasl`).
@@ -16,8 +16,8 @@ pub const MAX_JAIL_NAME_LEN: usize = 64;
 /// The first-character rule matters: fail2ban reads a leading `-` as an option (`--all`), and a
 /// leading `.` would allow `..`. No whitespace, no separators, no `<`/`>`, so a name can never
 /// carry fail2ban's `<F2B_END_COMMAND>` terminator or a path component.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct JailName(String);
 
 /// Why a string is not a [`JailName`].
@@ -83,10 +83,17 @@ impl fmt::Display for JailName {
     }
 }
 
-impl<'de> Deserialize<'de> for JailName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
+impl TryFrom<String> for JailName {
+    type Error = JailNameError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<JailName> for String {
+    fn from(name: JailName) -> Self {
+        name.0
     }
 }
 

@@ -11,8 +11,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::net::start_on_port;
+use crate::postgres::psql;
 use crate::process::{Spec, Supervised};
-use crate::{Endpoint, Fail2ban, Layout, postgres};
+use crate::{Endpoint, Fail2ban, Layout};
 
 /// How to start a cluster.
 #[derive(Debug, Clone)]
@@ -216,32 +217,6 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     Some((status, body))
-}
-
-fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
-    let output = Command::new(Path::new(postgres::BIN_DIR).join("psql"))
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .context("running psql")?;
-    if !output.status.success() {
-        bail!("psql: {}", String::from_utf8_lossy(&output.stderr));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// Runs SQL against a database URL with `psql` (for assertions on stored data).
-pub fn query(database_url: &str, sql: &str) -> anyhow::Result<String> {
-    psql(database_url, sql)
 }
 
 /// Creates an empty database `bangui_test_<random>` on the server of `admin_url` and returns

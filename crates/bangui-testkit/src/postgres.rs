@@ -183,24 +183,30 @@ impl Postgres {
 
     /// Runs SQL with `psql` as the superuser; returns its unaligned output.
     pub fn psql(&self, database: &str, sql: &str) -> anyhow::Result<String> {
-        let output = Command::new(Path::new(BIN_DIR).join("psql"))
-            .args([
-                "-X",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-d",
-                &self.url(database),
-                "-c",
-                sql,
-            ])
-            .output()?;
-        if !output.status.success() {
-            bail!("psql: {}", String::from_utf8_lossy(&output.stderr));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        psql(&self.url(database), sql)
     }
+}
+
+/// Runs SQL with `psql` against a database URL; returns its unaligned, tuples-only output.
+pub fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
+    let output = Command::new(Path::new(BIN_DIR).join("psql"))
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .context("running psql")?;
+    if !output.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// PostgreSQL writes its port on line 4 of `postmaster.pid` and `ready` on line 8 once it

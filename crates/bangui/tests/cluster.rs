@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use bangui_testkit::cluster::{Cluster, ClusterOptions, query};
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use bangui_testkit::postgres::psql as query;
 use bangui_testkit::{Postgres, Redis, redis};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
