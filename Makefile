@@ -26,6 +26,7 @@ test: deps
 bench: deps
 	$(CARGO) bench -p bangui-fail2ban --bench ban_throughput
 	$(CARGO) bench -p bangui --bench session_check
+	$(CARGO) bench -p bangui --bench jails_at_scale
 
 ## lint: formatting and clippy, warnings are errors
 lint:

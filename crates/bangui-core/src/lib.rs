@@ -4,10 +4,12 @@
 //! deeper in cannot receive an invalid value.
 #![forbid(unsafe_code)]
 
+mod address;
 mod jail_name;
 mod master_password;
 mod time_zone;
 
+pub use address::{AddressError, parse_address, parse_network};
 pub use jail_name::{JailName, JailNameError};
 pub use master_password::{MasterPassword, PasswordPolicyError};
 pub use time_zone::{TimeZoneError, TimeZoneName};

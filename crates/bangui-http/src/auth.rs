@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use bangui_store::rate_limit::Decision;
@@ -54,10 +54,6 @@ pub fn presented_token(headers: &HeaderMap) -> Option<(SessionToken, Credential)
     })
 }
 
-fn state_changing(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
 /// Middleware of every non-public route: setup done (a local flag once seen), then rate limit per
 /// client address and session lookup in one pipelined Redis round trip; then 503, 429, 401 or
 /// 403 (cookie without the CSRF header on a state-changing method), or the request goes on with
@@ -70,8 +66,22 @@ pub async fn require_session(
     crate::layers::setup_gate(&state).await?;
     let (mut parts, body) = request.into_parts();
     let auth = authenticate(&state, &parts).await?;
+    let audit = crate::audit::is_state_changing(&parts.method).then(|| {
+        (
+            crate::audit::session_actor(&auth.session.id),
+            client_addr(&parts, &state.settings.trusted_proxies),
+            parts.method.clone(),
+            crate::audit::route_of(&parts),
+            crate::audit::original_path(&parts),
+        )
+    });
     parts.extensions.insert(auth);
-    Ok(next.run(Request::from_parts(parts, body)).await)
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if let Some((actor, client, method, route, path)) = audit {
+        let entry = crate::audit::entry(actor, client, &method, &route, &path, &response);
+        crate::audit::record(&state, entry).await;
+    }
+    Ok(response)
 }
 
 pub(crate) async fn authenticate(
@@ -95,7 +105,7 @@ pub(crate) async fn authenticate(
         return Err(ApiError::Unauthorized);
     };
     if via == Credential::Cookie
-        && state_changing(&parts.method)
+        && crate::audit::is_state_changing(&parts.method)
         && parts
             .headers
             .get(CSRF_HEADER)

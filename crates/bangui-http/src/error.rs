@@ -32,6 +32,8 @@ pub enum ApiError {
     CsrfHeaderMissing,
     #[error("{0}")]
     NotFound(String),
+    #[error("no jail named {0:?} is running")]
+    JailNotFound(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("{message}")]
@@ -48,6 +50,11 @@ pub enum ApiError {
     StateStoreUnavailable,
     #[error("the database (PostgreSQL) is unavailable")]
     DatabaseUnavailable,
+    #[error("fail2ban cannot be reached")]
+    Fail2banUnavailable,
+    /// fail2ban refused or failed; its own message is in `details`.
+    #[error("fail2ban could not do it: {message}")]
+    Fail2banError { message: String, details: Value },
     #[error("internal error")]
     Internal(String),
 }
@@ -67,7 +74,8 @@ impl ApiError {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::CsrfHeaderMissing => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::JailNotFound(_) => StatusCode::NOT_FOUND,
+            Self::Fail2banUnavailable | Self::Fail2banError { .. } => StatusCode::BAD_GATEWAY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -89,6 +97,9 @@ impl ApiError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::CsrfHeaderMissing => "csrf_header_missing",
             Self::NotFound(_) => "not_found",
+            Self::JailNotFound(_) => "jail_not_found",
+            Self::Fail2banUnavailable => "fail2ban_unavailable",
+            Self::Fail2banError { .. } => "fail2ban_error",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -121,7 +132,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let details = match &self {
-            Self::Invalid { details, .. } => details.clone(),
+            Self::Invalid { details, .. } | Self::Fail2banError { details, .. } => details.clone(),
+            Self::JailNotFound(jail) => json!({ "jail": jail }),
             Self::TooManyRequests { retry_after } => {
                 json!({ "retry_after_seconds": retry_after_secs(*retry_after) })
             }
@@ -137,6 +149,8 @@ impl IntoResponse for ApiError {
         let body =
             Json(json!({ "error_code": self.code(), "message": message, "details": details }));
         let mut response = (status, body).into_response();
+        // For the audit trail, which sees responses, not errors.
+        response.extensions_mut().insert(ErrorCode(self.code()));
         if let Self::TooManyRequests { retry_after } = self {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -144,6 +158,45 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+/// The `error_code` of an error response, as a response extension.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
+impl From<bangui_runtime::RuntimeError> for ApiError {
+    fn from(e: bangui_runtime::RuntimeError) -> Self {
+        use bangui_fail2ban::{Error as F2b, ServerError};
+        use bangui_runtime::RuntimeError as R;
+        match e {
+            R::JailNotFound(jail) | R::Fail2ban(F2b::Server(ServerError::UnknownJail(jail))) => {
+                Self::JailNotFound(jail)
+            }
+            R::Fail2ban(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "fail2ban unavailable");
+                Self::Fail2banUnavailable
+            }
+            R::Fail2ban(F2b::InvalidArgument(message)) => {
+                Self::invalid("invalid_argument", message, json!({}))
+            }
+            R::Fail2ban(F2b::Server(server)) => Self::Fail2banError {
+                message: server.to_string(),
+                details: json!({ "kind": server.kind(), "fail2ban_message": server.to_string() }),
+            },
+            R::Fail2ban(other) => {
+                tracing::error!(error = %other, "fail2ban answered something unexpected");
+                Self::Fail2banError {
+                    message: other.to_string(),
+                    details: json!({ "kind": other.kind() }),
+                }
+            }
+            R::Reload(output) => Self::Fail2banError {
+                message: "fail2ban-client reload failed".into(),
+                details: json!({ "kind": "reload_failed", "fail2ban_message": output }),
+            },
+            R::Store(e) => e.into(),
+        }
     }
 }
 

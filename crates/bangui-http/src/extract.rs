@@ -166,3 +166,143 @@ mod tests {
         );
     }
 }
+
+/// `axum::extract::Query`, with rejections turned into the API's JSON errors.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(e) => {
+                let detail = e.body_text();
+                Err(ApiError::invalid(
+                    "invalid_query",
+                    detail.clone(),
+                    json!({ "reason": detail }),
+                ))
+            }
+        }
+    }
+}
+
+/// The `{name}` of a jail route, validated as a [`JailName`](bangui_core::JailName).
+#[derive(Debug, Clone)]
+pub struct JailPath(pub bangui_core::JailName);
+
+impl<S: Send + Sync> FromRequestParts<S> for JailPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(name) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::BadRequest {
+                    code: "bad_path",
+                    message: e.body_text(),
+                })?;
+        bangui_core::JailName::parse(&name).map(Self).map_err(|e| {
+            ApiError::invalid(
+                "invalid_jail_name",
+                e.to_string(),
+                json!({ "field": "name" }),
+            )
+        })
+    }
+}
+
+/// `?page=1&page_size=50`: pages count from 1, at most 500 items each.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pagination {
+    #[serde(default = "first_page")]
+    pub page: u32,
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+}
+
+fn first_page() -> u32 {
+    1
+}
+
+fn default_page_size() -> u32 {
+    50
+}
+
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+impl Pagination {
+    /// From optional query fields (query structs carry them themselves: serde's `flatten`
+    /// does not work with query strings).
+    pub fn of(page: Option<u32>, page_size: Option<u32>) -> Result<Self, ApiError> {
+        Self {
+            page: page.unwrap_or(1),
+            page_size: page_size.unwrap_or(50),
+        }
+        .validated()
+    }
+
+    pub fn validated(self) -> Result<Self, ApiError> {
+        if self.page == 0 || self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
+            return Err(ApiError::invalid(
+                "invalid_pagination",
+                format!("page must be at least 1 and page_size between 1 and {MAX_PAGE_SIZE}"),
+                json!({ "page": self.page, "page_size": self.page_size }),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// This page of `items`, and the total.
+    pub fn slice<T: Clone>(self, items: &[T]) -> Vec<T> {
+        let start = (self.page as usize - 1).saturating_mul(self.page_size as usize);
+        items
+            .iter()
+            .skip(start)
+            .take(self.page_size as usize)
+            .cloned()
+            .collect()
+    }
+}
+
+/// `{"items": […], "total": n, "page": p, "page_size": s}`.
+#[derive(Debug, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// Parses a required address field of a request body.
+pub fn address_field(field: &'static str, value: &str) -> Result<std::net::IpAddr, ApiError> {
+    bangui_core::parse_address(value)
+        .map_err(|e| ApiError::invalid("invalid_address", e.to_string(), json!({ "field": field })))
+}
+
+/// Parses a required jail field of a request body.
+pub fn jail_field(field: &'static str, value: &str) -> Result<bangui_core::JailName, ApiError> {
+    bangui_core::JailName::parse(value).map_err(|e| {
+        ApiError::invalid(
+            "invalid_jail_name",
+            e.to_string(),
+            json!({ "field": field }),
+        )
+    })
+}
+
+/// A search text: at most 64 characters.
+pub fn search_text(q: Option<String>) -> Result<Option<String>, ApiError> {
+    match q {
+        Some(q) if q.chars().count() > 64 => Err(ApiError::invalid(
+            "invalid_query",
+            "q must have at most 64 characters",
+            json!({ "field": "q" }),
+        )),
+        Some(q) if q.trim().is_empty() => Ok(None),
+        other => Ok(other.map(|q| q.trim().to_lowercase())),
+    }
+}

@@ -5,13 +5,13 @@
 //! and `layers` for what every response passes through.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod layers;
 mod password;
 pub mod routes;
-pub mod runtime;
 pub mod settings;
 pub mod state;
 

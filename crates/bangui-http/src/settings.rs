@@ -15,8 +15,6 @@ pub struct HttpSettings {
     pub login_limit: RateLimit,
     /// All other API requests per client address.
     pub api_limit: RateLimit,
-    /// A fail2ban status snapshot older than this is refreshed on the next request.
-    pub status_max_age: Duration,
     /// Session length offered at setup when the request names none.
     pub default_session_minutes: u32,
     /// Largest accepted request body.
@@ -30,7 +28,6 @@ impl Default for HttpSettings {
             trusted_proxies: Vec::new(),
             login_limit: RateLimit::per(5, Duration::from_secs(60)),
             api_limit: RateLimit::per(600, Duration::from_secs(60)),
-            status_max_age: Duration::from_secs(5),
             default_session_minutes: 60,
             body_limit: 64 * 1024,
         }

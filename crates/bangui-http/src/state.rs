@@ -4,7 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use bangui_fail2ban::Client;
+use bangui_runtime::Runtime;
 use bangui_store::{Database, RedisStore};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -19,7 +19,8 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub redis: RedisStore,
     pub db: Database,
-    pub fail2ban: Client,
+    /// fail2ban and the shared state about it.
+    pub runtime: Runtime,
     pub settings: HttpSettings,
     /// Renders `/metrics`; `None` when no recorder is installed (in-process tests).
     pub metrics: Option<PrometheusHandle>,
@@ -49,14 +50,14 @@ impl AppState {
     pub fn new(
         redis: RedisStore,
         db: Database,
-        fail2ban: Client,
+        runtime: Runtime,
         settings: HttpSettings,
         metrics: Option<PrometheusHandle>,
     ) -> Self {
         Self(Arc::new(Shared {
             redis,
             db,
-            fail2ban,
+            runtime,
             settings,
             metrics,
             setup_done: AtomicBool::new(false),

@@ -2,16 +2,20 @@
 //!
 //! * [`RedisStore`]: short-lived state every worker must see at once: sessions ([`sessions`]),
 //!   rate limits ([`rate_limit`]), the fail2ban runtime snapshot ([`runtime_state`]) and locks
-//!   ([`locks`]). Every key lives under one configurable prefix.
+//!   ([`locks`]), cached ban lists ([`banlist`]) and live events ([`events`]). Every key lives
+//!   under one configurable prefix.
 //! * [`Database`]: durable data in PostgreSQL, schema in the top-level `migrations/`:
-//!   setup and settings ([`setup`]).
+//!   setup and settings ([`setup`]), the audit trail ([`audit`]).
 //!
 //! Both report an unreachable server as [`StoreError::StateStoreUnavailable`] /
 //! [`StoreError::DatabaseUnavailable`]; pools reconnect by themselves when it returns.
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod banlist;
 mod database;
 mod error;
+pub mod events;
 pub mod gate;
 pub mod locks;
 pub mod rate_limit;

@@ -15,6 +15,7 @@ use crate::error::StoreError;
 /// Access to Redis, every key under one prefix. Cheap to clone; clones share the connections.
 #[derive(Clone)]
 pub struct RedisStore {
+    client: redis::Client,
     conn: ConnectionManager,
     prefix: Arc<str>,
     timeout: Duration,
@@ -43,9 +44,10 @@ impl RedisStore {
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| StoreError::Internal(format!("redis connection manager: {e}")))?;
         Ok(Self {
+            client,
             conn,
             prefix: prefix.into(),
             timeout,
@@ -61,6 +63,11 @@ impl RedisStore {
         &self.prefix
     }
 
+    /// For dedicated connections (blocking reads).
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
     /// Runs one command.
     pub(crate) async fn query<T: redis::FromRedisValue>(
         &self,
@@ -68,6 +75,16 @@ impl RedisStore {
         cmd: &redis::Cmd,
     ) -> Result<T, StoreError> {
         self.run(op, |mut c| async move { cmd.query_async(&mut c).await })
+            .await
+    }
+
+    /// Runs a pipeline.
+    pub(crate) async fn run_pipeline<T: redis::FromRedisValue>(
+        &self,
+        op: &'static str,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        self.run(op, |mut c| async move { pipe.query_async(&mut c).await })
             .await
     }
 

@@ -54,6 +54,25 @@ impl RedisStore {
         self.put_json("state:capabilities", flags).await
     }
 
+    /// Jails set idle through bangui. fail2ban has no getter for it, so bangui remembers.
+    pub async fn idle_jails(&self) -> Result<std::collections::BTreeMap<String, bool>, StoreError> {
+        let raw: std::collections::BTreeMap<String, String> = self
+            .query(
+                "idle_get",
+                redis::cmd("HGETALL").arg(self.key("state:idle")),
+            )
+            .await?;
+        Ok(raw.into_iter().map(|(jail, v)| (jail, v == "1")).collect())
+    }
+
+    pub async fn set_idle_jail(&self, jail: &str, idle: bool) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(self.key("state:idle"))
+            .arg(jail)
+            .arg(if idle { "1" } else { "0" });
+        self.query::<()>("idle_set", &cmd).await
+    }
+
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         suffix: &str,

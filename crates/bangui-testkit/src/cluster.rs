@@ -24,8 +24,8 @@ pub struct ClusterOptions {
     /// Admin URL (database `postgres`) of the PostgreSQL server to create the test database
     /// on; default: the shared one.
     pub postgres_admin_url: Option<String>,
-    /// Start a sandboxed fail2ban for the workers.
-    pub fail2ban: bool,
+    /// Start a sandboxed fail2ban with these jails for the workers.
+    pub fail2ban: Option<Layout>,
     /// Extra `BANGUI_*` variables for every worker.
     pub env: Vec<(String, String)>,
 }
@@ -36,7 +36,7 @@ impl ClusterOptions {
             workers: n,
             redis_url: None,
             postgres_admin_url: None,
-            fail2ban: true,
+            fail2ban: Some(Layout::Test),
             env: Vec::new(),
         }
     }
@@ -76,10 +76,7 @@ impl Cluster {
             .clone()
             .unwrap_or_else(|| crate::shared_postgres().url.clone());
         let database_url = fresh_database(&admin_url)?;
-        let fail2ban = options
-            .fail2ban
-            .then(|| Fail2ban::start(Layout::Test))
-            .transpose()?;
+        let fail2ban = options.fail2ban.map(Fail2ban::start).transpose()?;
 
         let mut env = vec![
             ("BANGUI_DATABASE_URL".to_owned(), database_url.clone()),

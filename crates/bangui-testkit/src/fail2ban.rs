@@ -26,6 +26,8 @@ pub enum Layout {
     /// For `make run`: `sshd` and `web-login`, fed by the attack simulator, plus
     /// `blocklist-import` and a disabled `recidive`.
     Demo,
+    /// For benchmarks: `bulk`, a jail without actions, so that 100,000 bans take seconds.
+    Bench,
 }
 
 struct JailSpec {
@@ -82,6 +84,11 @@ impl Layout {
                     extra: "bantime = 1w\nfindtime = 1d\n",
                 },
             ],
+            Self::Bench => &[JailSpec {
+                name: "bulk",
+                enabled: true,
+                extra: "action =\nbantime = 1d\n",
+            }],
         }
     }
 

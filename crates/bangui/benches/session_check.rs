@@ -104,7 +104,7 @@ async fn main() {
     let mut options = ClusterOptions::workers(1)
         .env("BANGUI_API_REQUESTS_PER_MINUTE", "1000000000")
         .env("RUST_LOG", "warn");
-    options.fail2ban = false;
+    options.fail2ban = None;
     options.redis_url = Some(redis.url());
     options.postgres_admin_url = Some(pg.url("postgres"));
     let cluster = Cluster::start(Path::new(env!("CARGO_BIN_EXE_bangui")), options).unwrap();

@@ -75,12 +75,28 @@ pub struct ServeArgs {
     /// Seconds a Redis or PostgreSQL operation may take before the request gets a 503.
     #[arg(long, env = "BANGUI_STORE_TIMEOUT_SECONDS", default_value_t = 2)]
     pub store_timeout_seconds: u64,
+    /// The fail2ban-client program, which reloads run (it reads the configuration directory).
+    #[arg(
+        long,
+        env = "BANGUI_FAIL2BAN_CLIENT",
+        default_value = "fail2ban-client"
+    )]
+    pub fail2ban_client: PathBuf,
     /// Apply the PostgreSQL migrations before serving (instead of a separate `bangui migrate`).
     #[arg(long, env = "BANGUI_MIGRATE_ON_START", default_value_t = false, action = ArgAction::Set)]
     pub migrate: bool,
 }
 
 impl ServeArgs {
+    pub fn runtime_settings(&self) -> bangui_runtime::RuntimeSettings {
+        bangui_runtime::RuntimeSettings {
+            status_max_age: Duration::from_secs(self.status_max_age_seconds),
+            config_dir: self.fail2ban_config_dir.clone(),
+            fail2ban_client: self.fail2ban_client.clone(),
+            ..bangui_runtime::RuntimeSettings::default()
+        }
+    }
+
     pub fn http_settings(&self) -> anyhow::Result<HttpSettings> {
         let trusted_proxies = self
             .trusted_proxies
@@ -97,7 +113,6 @@ impl ServeArgs {
             trusted_proxies,
             login_limit: RateLimit::per(self.login_attempts_per_minute, Duration::from_secs(60)),
             api_limit: RateLimit::per(self.api_requests_per_minute, Duration::from_secs(60)),
-            status_max_age: Duration::from_secs(self.status_max_age_seconds),
             default_session_minutes: self.session_duration_minutes,
             ..HttpSettings::default()
         })

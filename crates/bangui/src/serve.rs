@@ -28,7 +28,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .down_grace(Duration::from_millis(500))
         .build();
     let metrics = install_metrics()?;
-    let state = AppState::new(redis, db, fail2ban, settings, Some(metrics));
+    let runtime = bangui_runtime::Runtime::new(redis.clone(), fail2ban, args.runtime_settings());
+    let state = AppState::new(redis, db, runtime, settings, Some(metrics));
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

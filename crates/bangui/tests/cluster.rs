@@ -3,136 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // in tests, a panic is a failed assertion with its backtrace
 
-use std::path::Path;
+mod common;
 
-use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use bangui_testkit::cluster::ClusterOptions;
 use bangui_testkit::postgres::psql as query;
 use bangui_testkit::{Postgres, Redis, redis};
+use common::{Caller, PASSWORD, binary, cluster};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "Str0ng!pass";
-
-fn binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_bangui"))
-}
-
-fn cluster(options: ClusterOptions) -> Cluster {
-    Cluster::start(binary(), options).unwrap()
-}
-
-/// A caller without cookie jar: every request says exactly what it carries.
-struct Caller {
-    http: reqwest::Client,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> &str {
-        self.body["error_code"].as_str().unwrap_or("")
-    }
-
-    /// `bangui_session=<token>` from `Set-Cookie`.
-    fn cookie(&self) -> String {
-        let set = self
-            .headers
-            .get("set-cookie")
-            .expect("no Set-Cookie")
-            .to_str()
-            .unwrap();
-        set.split(';').next().unwrap().to_owned()
-    }
-}
-
-impl Caller {
-    fn new() -> Self {
-        Self {
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        url: String,
-        cookie: Option<&str>,
-        csrf: bool,
-        body: Option<Value>,
-    ) -> Answer {
-        let mut request = self.http.request(method, url);
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        if csrf {
-            request = request.header("x-bangui-request", "1");
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&self, base: &str, path: &str, cookie: Option<&str>) -> Answer {
-        self.send(
-            Method::GET,
-            format!("{base}/api/v1{path}"),
-            cookie,
-            false,
-            None,
-        )
-        .await
-    }
-
-    async fn post(&self, base: &str, path: &str, cookie: Option<&str>, body: Value) -> Answer {
-        self.send(
-            Method::POST,
-            format!("{base}/api/v1{path}"),
-            cookie,
-            true,
-            Some(body),
-        )
-        .await
-    }
-
-    async fn setup(&self, base: &str, password: &str) -> Answer {
-        self.post(base, "/setup", None, json!({ "master_password": password }))
-            .await
-    }
-
-    async fn login(&self, base: &str, password: &str) -> Answer {
-        self.post(base, "/auth/login", None, json!({ "password": password }))
-            .await
-    }
-
-    /// Setup through worker 0 and a login; returns the session cookie.
-    async fn ready_session(&self, cluster: &Cluster) -> String {
-        assert_eq!(
-            self.setup(&cluster.url(0), PASSWORD).await.status,
-            StatusCode::CREATED
-        );
-        let login = self.login(&cluster.url(0), PASSWORD).await;
-        assert_eq!(login.status, StatusCode::OK, "{}", login.body);
-        login.cookie()
-    }
-}
 
 #[tokio::test]
 async fn a_session_made_on_one_worker_works_on_all_workers() {

@@ -55,7 +55,10 @@ pub async fn login(
     if request.issue_token {
         body["token"] = json!(token.as_str());
     }
-    let mut response = Json(body).into_response();
+    let mut response = crate::audit::with_details(
+        Json(body),
+        json!({ "session": crate::audit::session_actor(&session.id) }),
+    );
     response.headers_mut().insert(
         header::SET_COOKIE,
         session_cookie(&token, ttl, state.settings.cookie_secure),

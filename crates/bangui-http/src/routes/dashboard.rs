@@ -5,15 +5,12 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::runtime;
 use crate::state::AppState;
 
 /// `GET /dashboard/status`: fail2ban online or not, its version and per-jail counters, from the
 /// runtime snapshot shared by all workers, with its age.
 pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let served =
-        runtime::current_status(&state.redis, &state.fail2ban, state.settings.status_max_age)
-            .await?;
+    let served = state.runtime.status().await?;
     let s = served.snapshot;
     Ok(Json(json!({
         "online": s.online,

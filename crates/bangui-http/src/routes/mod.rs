@@ -1,13 +1,17 @@
 //! The router: one module per resource, assembled here with the layers that guard them.
 
+pub mod audit;
 pub mod auth;
+pub mod bans;
 pub mod dashboard;
+pub mod events;
 pub mod health;
+pub mod jails;
 pub mod metrics;
 pub mod setup;
 
 use axum::extract::{Request, State};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Router, middleware};
 
 use crate::error::ApiError;
@@ -21,6 +25,27 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/auth/session", get(auth::session))
         .route("/auth/logout", post(auth::logout))
         .route("/dashboard/status", get(dashboard::status))
+        .route("/jails", get(jails::list))
+        .route("/jails/reload", post(jails::reload_all))
+        .route("/jails/{name}", get(jails::detail))
+        .route("/jails/{name}/banned", get(jails::banned))
+        .route("/jails/{name}/start", post(jails::start))
+        .route("/jails/{name}/stop", post(jails::stop))
+        .route("/jails/{name}/reload", post(jails::reload))
+        .route("/jails/{name}/idle", post(jails::idle))
+        .route(
+            "/jails/{name}/ignoreip",
+            get(jails::ignore_list)
+                .post(jails::add_ignore)
+                .delete(jails::remove_ignore),
+        )
+        .route("/jails/{name}/ignoreself", post(jails::ignore_self))
+        .route("/bans", post(bans::ban).delete(bans::unban))
+        .route("/bans/all", delete(bans::unban_all))
+        .route("/bans/active", get(bans::active))
+        .route("/bans/lookup", get(bans::lookup))
+        .route("/events", get(events::stream))
+        .route("/audit", get(audit::list))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_session,
@@ -29,9 +54,16 @@ pub fn api(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
-        .route("/setup", get(setup::status).post(setup::complete))
-        // Needs the setup itself, and reports its absence.
-        .route("/auth/login", post(auth::login))
+        .merge(
+            Router::new()
+                .route("/setup", get(setup::status).post(setup::complete))
+                // Needs the setup itself, and reports its absence.
+                .route("/auth/login", post(auth::login))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::audit::audit_public,
+                )),
+        )
         .merge(protected)
         .fallback(unknown_api_route)
 }

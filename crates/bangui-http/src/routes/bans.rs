@@ -1,0 +1,132 @@
+//! `/api/v1/bans/*`: bans across jails.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use bangui_core::JailName;
+use bangui_store::now_ms;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::jails::BanItem;
+use crate::audit::with_details;
+use crate::error::ApiError;
+use crate::extract::{
+    ApiJson, ApiQuery, Paged, Pagination, address_field, jail_field, search_text,
+};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveQuery {
+    page: Option<u32>,
+    page_size: Option<u32>,
+    jail: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /bans/active?jail=&q=&page=&page_size=`: current bans of every jail (or one), newest
+/// first.
+pub async fn active(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ActiveQuery>,
+) -> Result<Json<Paged<BanItem>>, ApiError> {
+    let page = Pagination::of(query.page, query.page_size)?;
+    let q = search_text(query.q)?;
+    let jails: Vec<JailName> = match query.jail.as_deref() {
+        Some(j) => vec![jail_field("jail", j)?],
+        None => state
+            .runtime
+            .status()
+            .await?
+            .snapshot
+            .jails
+            .iter()
+            .filter_map(|j| JailName::parse(&j.name).ok())
+            .collect(),
+    };
+    let now = now_ms();
+    let mut matching = Vec::new();
+    for jail in &jails {
+        let list = state.runtime.ban_list(jail).await?;
+        matching.extend(
+            list.active(now)
+                .filter(|e| q.as_deref().is_none_or(|q| e.ip.contains(q)))
+                .map(|e| BanItem::new(Some(jail), e)),
+        );
+    }
+    matching.sort_by(|a, b| b.start_ms.cmp(&a.start_ms).then_with(|| a.ip.cmp(&b.ip)));
+    Ok(Json(Paged {
+        items: page.slice(&matching),
+        total: matching.len(),
+        page: page.page,
+        page_size: page.page_size,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanRequest {
+    ip: String,
+    jail: String,
+}
+
+/// `POST /bans {"ip", "jail"}`.
+pub async fn ban(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<BanRequest>,
+) -> Result<Response, ApiError> {
+    let ip = address_field("ip", &request.ip)?;
+    let jail = jail_field("jail", &request.jail)?;
+    let newly = state.runtime.ban(&jail, ip).await?;
+    let body = json!({ "ip": ip.to_string(), "jail": jail, "newly_banned": newly });
+    Ok(with_details(Json(body.clone()), body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnbanRequest {
+    ip: String,
+    #[serde(default)]
+    jail: Option<String>,
+}
+
+/// `DELETE /bans {"ip", "jail"?}`: in one jail, or in every jail.
+pub async fn unban(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<UnbanRequest>,
+) -> Result<Response, ApiError> {
+    let ip = address_field("ip", &request.ip)?;
+    let jail = request
+        .jail
+        .as_deref()
+        .map(|j| jail_field("jail", j))
+        .transpose()?;
+    let count = state.runtime.unban(ip, jail.as_ref()).await?;
+    let body = json!({ "ip": ip.to_string(), "jail": jail, "unbanned": count });
+    Ok(with_details(Json(body.clone()), body))
+}
+
+/// `DELETE /bans/all`: lifts every ban of every jail.
+pub async fn unban_all(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let count = state.runtime.unban_all().await?;
+    Ok(with_details(
+        Json(json!({ "unbanned": count })),
+        json!({ "unbanned": count }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupQuery {
+    ip: String,
+}
+
+/// `GET /bans/lookup?ip=`: which jails ban the address, and which ignore it.
+pub async fn lookup(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<LookupQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let ip = address_field("ip", &query.ip)?;
+    Ok(Json(json!(state.runtime.lookup(ip).await?)))
+}

@@ -1,0 +1,287 @@
+//! The fail2ban status every worker serves from Redis.
+//!
+//! The snapshot in Redis is served as long as it is fresh; when it is stale, the one worker
+//! that wins a Redis lock refreshes it while the others serve the last snapshot, marked with
+//! its age. Whoever refreshes compares with the previous snapshot and announces what changed
+//! (fail2ban online/offline, jails started or stopped, counters).
+
+use std::time::Duration;
+
+use bangui_store::events::Event;
+use bangui_store::runtime_state::{CapabilityFlags, Fail2banSnapshot, JailCounters};
+use bangui_store::{StoreError, now_ms};
+
+use crate::{Runtime, RuntimeError};
+
+const REFRESH_LOCK: &str = "fail2ban-status-refresh";
+/// Longer than a refresh can take (fail2ban's own timeout), so the lock does not expire while
+/// its holder still works; short enough that a crashed holder blocks nobody for long.
+const REFRESH_LOCK_TTL: Duration = Duration::from_secs(15);
+
+/// A snapshot and how old it was when served.
+#[derive(Debug, Clone)]
+pub struct ServedStatus {
+    pub snapshot: Fail2banSnapshot,
+    pub age: Duration,
+    /// Older than the configured maximum age (another worker is refreshing it).
+    pub stale: bool,
+}
+
+impl ServedStatus {
+    pub fn jail(&self, name: &str) -> Option<&JailCounters> {
+        self.snapshot.jails.iter().find(|j| j.name == name)
+    }
+}
+
+impl Runtime {
+    /// The current status: the stored snapshot if fresh, else refreshed by this worker if it
+    /// wins the lock, else the stale snapshot. With no snapshot at all, waits briefly for the
+    /// worker that is taking the first one.
+    pub async fn status(&self) -> Result<ServedStatus, RuntimeError> {
+        let max_age = self.settings().status_max_age;
+        let redis = self.redis();
+        let stored = redis.fail2ban_snapshot().await?;
+        if let Some(snapshot) = stored.as_ref().filter(|s| age(s) <= max_age) {
+            return Ok(serve(snapshot.clone(), max_age));
+        }
+        if let Some(lock) = redis.try_lock(REFRESH_LOCK, REFRESH_LOCK_TTL).await? {
+            // Someone may have refreshed between our read and our lock.
+            let latest = redis.fail2ban_snapshot().await?;
+            let result = match latest {
+                Some(fresh) if age(&fresh) <= max_age => Ok(fresh),
+                previous => self.take_snapshot(previous.as_ref()).await,
+            };
+            redis.unlock(lock).await?;
+            return Ok(serve(result?, max_age));
+        }
+        if let Some(snapshot) = stored {
+            return Ok(serve(snapshot, max_age));
+        }
+        for _ in 0..60 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if let Some(snapshot) = redis.fail2ban_snapshot().await? {
+                return Ok(serve(snapshot, max_age));
+            }
+        }
+        // The refreshing worker died: answer from here rather than hang.
+        Ok(serve(self.take_snapshot(None).await?, max_age))
+    }
+
+    /// Takes a new snapshot now, after a change made through bangui, so that every worker's
+    /// next answer shows it. Waits for a refresh another worker is doing (it may have asked
+    /// fail2ban before the change).
+    pub async fn refresh_status(&self) -> Result<Fail2banSnapshot, RuntimeError> {
+        let redis = self.redis();
+        let mut waited = 0;
+        let lock = loop {
+            if let Some(lock) = redis.try_lock(REFRESH_LOCK, REFRESH_LOCK_TTL).await? {
+                break Some(lock);
+            }
+            if waited >= 200 {
+                break None; // the holder is stuck; refresh without the lock
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += 1;
+        };
+        let previous = redis.fail2ban_snapshot().await?;
+        let result = self.take_snapshot(previous.as_ref()).await;
+        if let Some(lock) = lock {
+            redis.unlock(lock).await?;
+        }
+        Ok(result?)
+    }
+
+    /// Asks fail2ban, stores the snapshot, announces the differences to `previous`. An
+    /// unreachable fail2ban gives an offline snapshot that keeps the last known jails.
+    async fn take_snapshot(
+        &self,
+        previous: Option<&Fail2banSnapshot>,
+    ) -> Result<Fail2banSnapshot, StoreError> {
+        let redis = self.redis();
+        let snapshot = match self.ask_fail2ban().await {
+            Ok((caps, jails)) => {
+                redis
+                    .put_capability_flags(&CapabilityFlags {
+                        version: caps.version.clone(),
+                        stats: caps.stats,
+                    })
+                    .await?;
+                Fail2banSnapshot {
+                    online: true,
+                    version: Some(caps.version),
+                    jails,
+                    taken_at_ms: now_ms(),
+                    error: None,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, kind = e.kind(), "fail2ban status refresh failed");
+                Fail2banSnapshot {
+                    online: false,
+                    version: previous.and_then(|p| p.version.clone()),
+                    jails: previous.map(|p| p.jails.clone()).unwrap_or_default(),
+                    taken_at_ms: now_ms(),
+                    error: Some(e.kind().to_owned()),
+                }
+            }
+        };
+        redis.put_fail2ban_snapshot(&snapshot).await?;
+        for event in changes(previous, &snapshot) {
+            redis.publish(&event).await?;
+        }
+        Ok(snapshot)
+    }
+
+    async fn ask_fail2ban(
+        &self,
+    ) -> Result<(bangui_fail2ban::Capabilities, Vec<JailCounters>), bangui_fail2ban::Error> {
+        let client = self.fail2ban();
+        let caps = client.capabilities().await?;
+        let jails = client
+            .stats()
+            .await?
+            .into_iter()
+            .map(|(name, s)| JailCounters {
+                name,
+                currently_failed: s.currently_failed,
+                total_failed: s.total_failed,
+                currently_banned: s.currently_banned,
+                total_banned: s.total_banned,
+                backend: s.backend,
+            })
+            .collect();
+        Ok((caps, jails))
+    }
+}
+
+/// What changed between two snapshots, as events.
+fn changes(previous: Option<&Fail2banSnapshot>, now: &Fail2banSnapshot) -> Vec<Event> {
+    let mut events = Vec::new();
+    let was_online = previous.map(|p| p.online);
+    if was_online != Some(now.online) {
+        events.push(if now.online {
+            Event::Fail2banOnline {
+                version: now.version.clone(),
+            }
+        } else {
+            Event::Fail2banOffline {
+                error: now.error.clone(),
+            }
+        });
+    }
+    if !now.online {
+        return events;
+    }
+    let before: &[JailCounters] = match previous {
+        Some(p) if p.online => &p.jails,
+        _ => &[],
+    };
+    for jail in &now.jails {
+        match before.iter().find(|b| b.name == jail.name) {
+            None if previous.is_some_and(|p| p.online) => events.push(Event::JailStarted {
+                jail: jail.name.clone(),
+            }),
+            Some(b) if b != jail => events.push(Event::JailCounters {
+                jail: jail.name.clone(),
+                currently_failed: jail.currently_failed,
+                total_failed: jail.total_failed,
+                currently_banned: jail.currently_banned,
+                total_banned: jail.total_banned,
+            }),
+            _ => {}
+        }
+    }
+    for gone in before
+        .iter()
+        .filter(|b| !now.jails.iter().any(|j| j.name == b.name))
+    {
+        events.push(Event::JailStopped {
+            jail: gone.name.clone(),
+        });
+    }
+    events
+}
+
+fn age(snapshot: &Fail2banSnapshot) -> Duration {
+    Duration::from_millis(now_ms().saturating_sub(snapshot.taken_at_ms).max(0) as u64)
+}
+
+fn serve(snapshot: Fail2banSnapshot, max_age: Duration) -> ServedStatus {
+    let age = age(&snapshot);
+    ServedStatus {
+        stale: age > max_age,
+        age,
+        snapshot,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jail(name: &str, banned: u64) -> JailCounters {
+        JailCounters {
+            name: name.into(),
+            currently_failed: 0,
+            total_failed: 0,
+            currently_banned: banned,
+            total_banned: banned,
+            backend: None,
+        }
+    }
+
+    fn snap(online: bool, jails: Vec<JailCounters>) -> Fail2banSnapshot {
+        Fail2banSnapshot {
+            online,
+            version: Some("1.0.2".into()),
+            jails,
+            taken_at_ms: 0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn announces_what_changed() {
+        let a = snap(true, vec![jail("sshd", 1), jail("web", 0)]);
+        let b = snap(true, vec![jail("sshd", 2), jail("new", 0)]);
+        assert_eq!(
+            changes(Some(&a), &b),
+            vec![
+                Event::JailCounters {
+                    jail: "sshd".into(),
+                    currently_failed: 0,
+                    total_failed: 0,
+                    currently_banned: 2,
+                    total_banned: 2
+                },
+                Event::JailStarted { jail: "new".into() },
+                Event::JailStopped { jail: "web".into() },
+            ]
+        );
+        assert_eq!(changes(Some(&a), &a), vec![]);
+        let offline = Fail2banSnapshot {
+            online: false,
+            error: Some("fail2ban_unreachable".into()),
+            ..a.clone()
+        };
+        assert_eq!(
+            changes(Some(&a), &offline),
+            vec![Event::Fail2banOffline {
+                error: Some("fail2ban_unreachable".into())
+            }]
+        );
+        assert_eq!(
+            changes(Some(&offline), &a),
+            vec![Event::Fail2banOnline {
+                version: Some("1.0.2".into())
+            }]
+        );
+        // The first snapshot of a fresh installation only says fail2ban is there.
+        assert_eq!(
+            changes(None, &a),
+            vec![Event::Fail2banOnline {
+                version: Some("1.0.2".into())
+            }]
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! What the cross-worker tests share: a cluster of real workers and a caller that says
+//! exactly what each request carries.
+
+#![allow(dead_code)] // each test binary uses its own part of it
+
+use std::path::Path;
+
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "Str0ng!pass";
+
+pub fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_bangui"))
+}
+
+pub fn cluster(options: ClusterOptions) -> Cluster {
+    Cluster::start(binary(), options).unwrap()
+}
+
+/// A caller without cookie jar: every request says exactly what it carries.
+pub struct Caller {
+    pub http: reqwest::Client,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error_code"].as_str().unwrap_or("")
+    }
+
+    /// `bangui_session=<token>` from `Set-Cookie`.
+    pub fn cookie(&self) -> String {
+        let set = self
+            .headers
+            .get("set-cookie")
+            .expect("no Set-Cookie")
+            .to_str()
+            .unwrap();
+        set.split(';').next().unwrap().to_owned()
+    }
+}
+
+impl Caller {
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        url: String,
+        cookie: Option<&str>,
+        csrf: bool,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self.http.request(method, url);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        if csrf {
+            request = request.header("x-bangui-request", "1");
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, base: &str, path: &str, cookie: Option<&str>) -> Answer {
+        self.send(
+            Method::GET,
+            format!("{base}/api/v1{path}"),
+            cookie,
+            false,
+            None,
+        )
+        .await
+    }
+
+    pub async fn post(&self, base: &str, path: &str, cookie: Option<&str>, body: Value) -> Answer {
+        self.send(
+            Method::POST,
+            format!("{base}/api/v1{path}"),
+            cookie,
+            true,
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn setup(&self, base: &str, password: &str) -> Answer {
+        self.post(base, "/setup", None, json!({ "master_password": password }))
+            .await
+    }
+
+    pub async fn login(&self, base: &str, password: &str) -> Answer {
+        self.post(base, "/auth/login", None, json!({ "password": password }))
+            .await
+    }
+
+    /// Setup through worker 0 and a login; returns the session cookie.
+    pub async fn ready_session(&self, cluster: &Cluster) -> String {
+        assert_eq!(
+            self.setup(&cluster.url(0), PASSWORD).await.status,
+            StatusCode::CREATED
+        );
+        let login = self.login(&cluster.url(0), PASSWORD).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+        login.cookie()
+    }
+}
+
+/// fail2ban's own answer, through `bangui fail2ban` on the cluster's fail2ban socket.
+pub fn fail2ban_says(cluster: &Cluster, words: &[&str]) -> Value {
+    let f2b = cluster
+        .fail2ban
+        .as_ref()
+        .expect("the cluster has no fail2ban");
+    let output = std::process::Command::new(binary())
+        .arg("fail2ban")
+        .arg("--socket")
+        .arg(f2b.socket())
+        .args(words)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{words:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A server-sent event as a browser sees it.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub id: String,
+    pub event: String,
+    pub data: Value,
+}
+
+/// A live connection to `/api/v1/events`.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// Connects; when this returns the worker has subscribed, so nothing published afterwards
+    /// is missed.
+    pub async fn open(base: &str, cookie: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = reqwest::Client::new()
+            .get(format!("{base}/api/v1/events"))
+            .header("cookie", cookie);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (keep-alive comments skipped), or `None` after 10 s without one.
+    pub async fn next(&mut self) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name).map(|v| v.trim_start().to_owned()))
+                };
+                if let (Some(id), Some(event), Some(data)) =
+                    (field("id:"), field("event:"), field("data:"))
+                {
+                    return Some(Sse {
+                        id,
+                        event,
+                        data: serde_json::from_str(&data).unwrap(),
+                    });
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .unwrap()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Skips events until one of type `event` arrives.
+    pub async fn next_of(&mut self, event: &str) -> Option<Sse> {
+        loop {
+            let e = self.next().await?;
+            if e.event == event {
+                return Some(e);
+            }
+        }
+    }
+}
+
+impl Caller {
+    pub async fn delete(
+        &self,
+        base: &str,
+        path: &str,
+        cookie: Option<&str>,
+        body: Value,
+    ) -> Answer {
+        self.send(
+            Method::DELETE,
+            format!("{base}/api/v1{path}"),
+            cookie,
+            true,
+            Some(body),
+        )
+        .await
+    }
+}
