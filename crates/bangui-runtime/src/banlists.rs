@@ -16,7 +16,7 @@ use bangui_store::banlist::{BanEntry, BanListHeader};
 use bangui_store::now_ms;
 use chrono::{Local, NaiveDateTime, TimeZone};
 
-use crate::{Runtime, RuntimeError};
+use crate::{Runtime, RuntimeError, ServedStatus};
 
 const REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
 
@@ -64,7 +64,15 @@ impl LocalCache {
 impl Runtime {
     /// The current ban list of a running jail.
     pub async fn ban_list(&self, jail: &JailName) -> Result<Arc<CachedBanList>, RuntimeError> {
-        let status = self.status().await?;
+        self.ban_list_at(&self.status().await?, jail).await
+    }
+
+    /// The ban list of a jail as of `status` (for callers that read several lists).
+    pub async fn ban_list_at(
+        &self,
+        status: &ServedStatus,
+        jail: &JailName,
+    ) -> Result<Arc<CachedBanList>, RuntimeError> {
         let counters = status
             .jail(jail)
             .ok_or_else(|| RuntimeError::JailNotFound(jail.to_string()))?;

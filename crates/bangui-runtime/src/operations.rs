@@ -2,7 +2,6 @@
 //! returns (so every worker's next answer shows it) and is announced as a live event.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use bangui_core::JailName;
 use bangui_fail2ban::{BantimeIncrement, Error as F2bError, JailFilter, ServerError, StatusFlavor};
@@ -298,10 +297,5 @@ impl Runtime {
             .set_ignore_self(jail, on)
             .await
             .map_err(|e| unknown_jail(e, jail))
-    }
-
-    /// The configuration directory reloads use.
-    pub fn config_dir(&self) -> PathBuf {
-        self.settings().config_dir.clone()
     }
 }

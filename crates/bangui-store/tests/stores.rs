@@ -272,7 +272,13 @@ async fn events_are_ordered_replayable_and_read_as_they_come() {
     let store = store();
     assert_eq!(store.last_event_id().await.unwrap(), "0-0");
     let mut reader = store.event_reader().await.unwrap();
-    let first = store.publish(&Event::Ban { jail: "sshd".into(), ip: "192.0.2.1".into() }).await.unwrap();
+    let first = store
+        .publish(&Event::Ban {
+            jail: "sshd".into(),
+            ip: "192.0.2.1".into(),
+        })
+        .await
+        .unwrap();
     let second = store.publish(&Event::UnbanAll { count: 3 }).await.unwrap();
     assert!(parse_id(&second) > parse_id(&first));
     assert_eq!(store.last_event_id().await.unwrap(), second);
@@ -285,9 +291,17 @@ async fn events_are_ordered_replayable_and_read_as_they_come() {
     // A blocking read returns as soon as another client publishes.
     let publisher = store.clone();
     let waiting = tokio::spawn(async move { reader.next_batch(&second).await.unwrap() });
-    let third = publisher.publish(&Event::JailStopped { jail: "sshd".into() }).await.unwrap();
+    let third = publisher
+        .publish(&Event::JailStopped {
+            jail: "sshd".into(),
+        })
+        .await
+        .unwrap();
     let got = waiting.await.unwrap();
-    assert_eq!(got.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), [third.as_str()]);
+    assert_eq!(
+        got.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        [third.as_str()]
+    );
 }
 
 #[tokio::test]
@@ -303,10 +317,22 @@ async fn ban_lists_round_trip_through_redis() {
             expiry_ms: if i % 2 == 0 { Some(i + 600_000) } else { None },
         })
         .collect();
-    let header = BanListHeader { generation: 5, taken_at_ms: 6, currently_banned: 1000, total_banned: 1200, len: 1000 };
+    let header = BanListHeader {
+        generation: 5,
+        taken_at_ms: 6,
+        currently_banned: 1000,
+        total_banned: 1200,
+        len: 1000,
+    };
     store.put_ban_list("sshd", &header, &entries).await.unwrap();
-    assert_eq!(store.ban_list_header("sshd").await.unwrap(), Some(header.clone()));
-    assert_eq!(store.ban_list("sshd").await.unwrap(), Some((header, entries)));
+    assert_eq!(
+        store.ban_list_header("sshd").await.unwrap(),
+        Some(header.clone())
+    );
+    assert_eq!(
+        store.ban_list("sshd").await.unwrap(),
+        Some((header, entries))
+    );
     store.drop_ban_list("sshd").await.unwrap();
     assert_eq!(store.ban_list("sshd").await.unwrap(), None);
 }

@@ -10,6 +10,8 @@
 #![allow(clippy::unwrap_used)] // a benchmark that cannot set itself up should stop loudly
 
 use std::net::IpAddr;
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -121,29 +123,7 @@ async fn main() {
     );
 
     let http = reqwest::Client::new();
-    let json = serde_json::json!({ "master_password": "Str0ng!pass" });
-    assert_eq!(
-        http.post(format!("{base}/api/v1/setup"))
-            .json(&json)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
-    let login = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({ "password": "Str0ng!pass" }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = common::session(&http, &base).await;
 
     // The first request takes the ban list from fail2ban; measured separately.
     let first = Instant::now();

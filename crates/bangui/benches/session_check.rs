@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark that cannot set itself up should stop loudly
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -114,26 +116,7 @@ async fn main() {
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
         .unwrap();
-    let setup = http
-        .post(format!("{base}/api/v1/setup"))
-        .json(&serde_json::json!({ "master_password": "Str0ng!pass" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(setup.status(), 201);
-    let login = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({ "password": "Str0ng!pass" }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = common::session(&http, &base).await;
 
     let pids = (cluster.pid(0).unwrap(), redis.pid().unwrap());
     let (mut lives, mut sessions) = (Vec::new(), Vec::new());

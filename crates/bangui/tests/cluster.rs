@@ -8,7 +8,7 @@ mod common;
 use bangui_testkit::cluster::ClusterOptions;
 use bangui_testkit::postgres::psql as query;
 use bangui_testkit::{Postgres, Redis, redis};
-use common::{Caller, PASSWORD, binary, cluster};
+use common::{Caller, PASSWORD, cluster, fail2ban_says};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -644,22 +644,8 @@ async fn forty_concurrent_status_calls_on_a_stale_snapshot_ask_fail2ban_once() {
     let caller = Caller::new();
     let cookie = caller.ready_session(&cluster).await;
     let f2b = cluster.fail2ban.as_ref().unwrap();
-    let cli = |words: &[&str]| {
-        let status = std::process::Command::new(binary())
-            .arg("fail2ban")
-            .arg("--socket")
-            .arg(f2b.socket())
-            .args(words)
-            .output()
-            .unwrap();
-        assert!(
-            status.status.success(),
-            "{}",
-            String::from_utf8_lossy(&status.stderr)
-        );
-    };
     // fail2ban logs every command it receives at HEAVYDEBUG.
-    cli(&["set", "loglevel", "HEAVYDEBUG"]);
+    fail2ban_says(&cluster, &["set", "loglevel", "HEAVYDEBUG"]);
     let stale = json!({ "online": true, "version": "1.0.2", "jails": [], "error": null,
         "taken_at_ms": chrono_like_now_ms() - 600_000 });
     let port = bangui_testkit::Endpoint {
@@ -677,7 +663,7 @@ async fn forty_concurrent_status_calls_on_a_stale_snapshot_ask_fail2ban_once() {
     )
     .unwrap();
     let marker = format!("marker-{}", std::process::id());
-    cli(&["echo", &marker]);
+    fail2ban_says(&cluster, &["echo", &marker]);
 
     let requests = (0..40).map(|i| {
         let (caller, cookie, base) = (&caller, &cookie, cluster.url(i % 3));

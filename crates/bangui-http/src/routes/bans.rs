@@ -33,12 +33,11 @@ pub async fn active(
 ) -> Result<Json<Paged<BanItem>>, ApiError> {
     let page = Pagination::of(query.page, query.page_size)?;
     let q = search_text(query.q)?;
+    // One status read for all jails.
+    let status = state.runtime.status().await?;
     let jails: Vec<JailName> = match query.jail.as_deref() {
         Some(j) => vec![jail_field("jail", j)?],
-        None => state
-            .runtime
-            .status()
-            .await?
+        None => status
             .snapshot
             .jails
             .iter()
@@ -48,7 +47,7 @@ pub async fn active(
     let now = now_ms();
     let mut matching = Vec::new();
     for jail in &jails {
-        let list = state.runtime.ban_list(jail).await?;
+        let list = state.runtime.ban_list_at(&status, jail).await?;
         matching.extend(
             list.active(now)
                 .filter(|e| q.as_deref().is_none_or(|q| e.ip.contains(q)))
