@@ -110,7 +110,7 @@ impl Rng {
             let top: u16 = if self.below(2) == 0 { 0x2a00 } else { 0x2400 };
             let r = self.next();
             return IpAddr::V6(Ipv6Addr::new(
-                top | (r as u16 & 0x0fff),
+                top | (r as u16 & 0x000f),
                 (r >> 16) as u16,
                 (r >> 32) as u16,
                 0,
@@ -150,7 +150,9 @@ mod tests {
                         || v4.octets()[0] >= 224),
                     "{v4}"
                 ),
-                IpAddr::V6(v6) => assert!(matches!(v6.segments()[0] & 0xf000, 0x2000), "{v6}"),
+                IpAddr::V6(v6) => {
+                    assert!(matches!(v6.segments()[0] & 0xfff0, 0x2a00 | 0x2400), "{v6}")
+                }
             }
         }
     }
