@@ -17,6 +17,7 @@ mod database;
 mod error;
 pub mod events;
 pub mod gate;
+pub mod jobs;
 pub mod locks;
 pub mod rate_limit;
 mod redis_store;

@@ -60,6 +60,7 @@ pub struct Cluster {
     pub redis_prefix: String,
     pub fail2ban: Option<Fail2ban>,
     env: Vec<(String, String)>,
+    job_workers: Vec<Supervised>,
     logs: tempfile::TempDir,
 }
 
@@ -117,6 +118,7 @@ impl Cluster {
             redis_prefix: format!("test-{id}"),
             fail2ban,
             env,
+            job_workers: Vec::new(),
             logs: tempfile::tempdir()?,
         };
         for i in 0..options.workers {
@@ -172,6 +174,37 @@ impl Cluster {
 
     fn log_path(&self, i: usize) -> PathBuf {
         self.logs.path().join(format!("worker-{i}.log"))
+    }
+
+    /// Starts a `bangui worker` process (background jobs only) with the cluster's settings and
+    /// `extra` variables; returns its index among the job workers.
+    pub fn start_job_worker(&mut self, extra: &[(&str, &str)]) -> anyhow::Result<usize> {
+        let index = self.job_workers.len();
+        let log = self.logs.path().join(format!("job-worker-{index}.log"));
+        let mut spec = Spec::new(&self.binary, &log).arg("worker");
+        spec.env = self.env.clone();
+        spec.env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let worker = Supervised::spawn(&format!("bangui job worker {index}"), &spec)?;
+        worker.wait_ready(Duration::from_secs(30), || {
+            std::fs::read_to_string(&log).is_ok_and(|l| l.contains("job workers running"))
+        })?;
+        self.job_workers.push(worker);
+        Ok(index)
+    }
+
+    /// What job worker `i` logged.
+    pub fn job_worker_log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.logs.path().join(format!("job-worker-{i}.log")))
+            .unwrap_or_default()
+    }
+
+    /// `kill -9` of job worker `i`.
+    pub fn kill_job_worker(&mut self, i: usize) -> anyhow::Result<()> {
+        self.job_workers[i].kill()
     }
 
     /// `kill -9` of worker `i`, as a crash or an OOM kill would.

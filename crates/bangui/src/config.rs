@@ -1,40 +1,67 @@
-//! Configuration of `bangui serve` and `bangui migrate`: `BANGUI_*` environment variables, or
-//! flags of the same name.
+//! Configuration of `bangui serve`, `bangui worker` and `bangui migrate`: `BANGUI_*`
+//! environment variables, or flags of the same name.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use bangui_http::HttpSettings;
 use bangui_store::rate_limit::RateLimit;
+use bangui_store::{Database, RedisStore};
 use clap::ArgAction;
 use ipnetwork::IpNetwork;
 
-/// Where bangui keeps its state.
+/// bangui's own PostgreSQL.
 #[derive(Debug, clap::Args)]
 pub struct StoreArgs {
     /// PostgreSQL URL (postgres://user:password@host:port/database).
     #[arg(long, env = "BANGUI_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
-    /// Largest number of PostgreSQL connections of this worker.
+    /// Largest number of PostgreSQL connections of this process.
     #[arg(long, env = "BANGUI_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,
 }
 
-/// Run the HTTP API: one stateless worker.
+impl StoreArgs {
+    pub fn connect(&self) -> anyhow::Result<Database> {
+        Database::connect_lazy(
+            &self.database_url,
+            Duration::from_secs(3),
+            self.database_max_connections,
+        )
+        .context("BANGUI_DATABASE_URL")
+    }
+}
+
+/// The shared Redis.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "BANGUI_LISTEN", default_value = "0.0.0.0:8000")]
-    pub listen: SocketAddr,
-    #[command(flatten)]
-    pub store: StoreArgs,
+pub struct RedisArgs {
     /// Redis URL (redis://[:password@]host:port[/db]).
     #[arg(long, env = "BANGUI_REDIS_URL", hide_env_values = true)]
     pub redis_url: String,
     /// Prefix of every Redis key, so that several installations can share one Redis.
     #[arg(long, env = "BANGUI_REDIS_PREFIX", default_value = "bangui")]
     pub redis_prefix: String,
+    /// Seconds a Redis or PostgreSQL operation may take before the request gets a 503.
+    #[arg(long, env = "BANGUI_STORE_TIMEOUT_SECONDS", default_value_t = 2)]
+    pub store_timeout_seconds: u64,
+}
+
+impl RedisArgs {
+    pub fn connect(&self) -> anyhow::Result<RedisStore> {
+        RedisStore::new(
+            &self.redis_url,
+            &self.redis_prefix,
+            Duration::from_secs(self.store_timeout_seconds),
+        )
+        .context("BANGUI_REDIS_URL")
+    }
+}
+
+/// The fail2ban this installation manages.
+#[derive(Debug, clap::Args)]
+pub struct Fail2banArgs {
     /// fail2ban's control socket.
     #[arg(long, env = "BANGUI_FAIL2BAN_SOCKET", default_value = bangui_fail2ban::DEFAULT_SOCKET)]
     pub fail2ban_socket: PathBuf,
@@ -48,6 +75,70 @@ pub struct ServeArgs {
     /// fail2ban's SQLite database (default: asked from fail2ban).
     #[arg(long, env = "BANGUI_FAIL2BAN_DB")]
     pub fail2ban_db: Option<PathBuf>,
+    /// The fail2ban-client program, which reloads run (it reads the configuration directory).
+    #[arg(
+        long,
+        env = "BANGUI_FAIL2BAN_CLIENT",
+        default_value = "fail2ban-client"
+    )]
+    pub fail2ban_client: PathBuf,
+    /// Age in seconds after which the shared fail2ban status is refreshed on request.
+    #[arg(long, env = "BANGUI_STATUS_MAX_AGE_SECONDS", default_value_t = 5)]
+    pub status_max_age_seconds: u64,
+}
+
+impl Fail2banArgs {
+    /// The runtime: fail2ban plus the shared state about it.
+    pub fn runtime(&self, redis: RedisStore) -> bangui_runtime::Runtime {
+        // A user request never waits long for fail2ban: status comes from the shared snapshot.
+        let client = bangui_fail2ban::Client::builder(&self.fail2ban_socket)
+            .timeout(Duration::from_secs(5))
+            .down_grace(Duration::from_millis(500))
+            .build();
+        let settings = bangui_runtime::RuntimeSettings {
+            status_max_age: Duration::from_secs(self.status_max_age_seconds),
+            config_dir: self.fail2ban_config_dir.clone(),
+            fail2ban_client: self.fail2ban_client.clone(),
+            ..bangui_runtime::RuntimeSettings::default()
+        };
+        bangui_runtime::Runtime::new(redis, client, settings)
+    }
+}
+
+/// How this process takes part in background jobs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobArgs {
+    /// Seconds between two health probes (fail2ban status refresh); must divide a minute.
+    #[arg(long, env = "BANGUI_HEALTH_PROBE_SECONDS", default_value_t = 10)]
+    pub health_probe_seconds: u64,
+    /// Seconds between job-worker heartbeats; a worker silent for three is taken for dead and
+    /// its jobs run elsewhere.
+    #[arg(long, env = "BANGUI_JOB_HEARTBEAT_SECONDS", default_value_t = 10)]
+    pub job_heartbeat_seconds: u64,
+}
+
+impl JobArgs {
+    pub fn settings(&self, shutdown_timeout: Duration) -> bangui_jobs::JobSettings {
+        bangui_jobs::JobSettings {
+            health_probe_every: Duration::from_secs(self.health_probe_seconds),
+            heartbeat: Duration::from_secs(self.job_heartbeat_seconds.max(1)),
+            shutdown_timeout,
+        }
+    }
+}
+
+/// Run the HTTP API: one stateless worker.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BANGUI_LISTEN", default_value = "0.0.0.0:8000")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    #[command(flatten)]
+    pub fail2ban: Fail2banArgs,
     /// Country database (.mmdb) for geolocation.
     #[arg(long, env = "BANGUI_GEOIP_DB_PATH")]
     pub geoip_db_path: Option<PathBuf>,
@@ -66,37 +157,21 @@ pub struct ServeArgs {
     /// API requests per client address and minute, across all workers.
     #[arg(long, env = "BANGUI_API_REQUESTS_PER_MINUTE", default_value_t = 600)]
     pub api_requests_per_minute: u32,
-    /// Age in seconds after which the shared fail2ban status is refreshed.
-    #[arg(long, env = "BANGUI_STATUS_MAX_AGE_SECONDS", default_value_t = 5)]
-    pub status_max_age_seconds: u64,
-    /// Seconds in-flight requests get to finish after SIGTERM.
+    /// Seconds in-flight requests (and running jobs) get to finish after SIGTERM.
     #[arg(long, env = "BANGUI_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 25)]
     pub shutdown_timeout_seconds: u64,
-    /// Seconds a Redis or PostgreSQL operation may take before the request gets a 503.
-    #[arg(long, env = "BANGUI_STORE_TIMEOUT_SECONDS", default_value_t = 2)]
-    pub store_timeout_seconds: u64,
-    /// The fail2ban-client program, which reloads run (it reads the configuration directory).
-    #[arg(
-        long,
-        env = "BANGUI_FAIL2BAN_CLIENT",
-        default_value = "fail2ban-client"
-    )]
-    pub fail2ban_client: PathBuf,
+    /// Also run the background job workers in this process (small installations).
+    #[arg(long, env = "BANGUI_SERVE_JOBS", default_value_t = false, action = ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
+    pub jobs: bool,
+    #[command(flatten)]
+    pub job_args: JobArgs,
     /// Apply the PostgreSQL migrations before serving (instead of a separate `bangui migrate`).
     #[arg(long, env = "BANGUI_MIGRATE_ON_START", default_value_t = false, action = ArgAction::Set)]
     pub migrate: bool,
 }
 
 impl ServeArgs {
-    pub fn runtime_settings(&self) -> bangui_runtime::RuntimeSettings {
-        bangui_runtime::RuntimeSettings {
-            status_max_age: Duration::from_secs(self.status_max_age_seconds),
-            config_dir: self.fail2ban_config_dir.clone(),
-            fail2ban_client: self.fail2ban_client.clone(),
-            ..bangui_runtime::RuntimeSettings::default()
-        }
-    }
-
     pub fn http_settings(&self) -> anyhow::Result<HttpSettings> {
         let trusted_proxies = self
             .trusted_proxies
@@ -119,7 +194,24 @@ impl ServeArgs {
     }
 }
 
-/// Apply the PostgreSQL migrations, waiting for the database to come up.
+/// Run the background job workers only (no HTTP).
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    #[command(flatten)]
+    pub fail2ban: Fail2banArgs,
+    #[command(flatten)]
+    pub jobs: JobArgs,
+    /// Seconds running jobs get to finish after SIGTERM.
+    #[arg(long, env = "BANGUI_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 25)]
+    pub shutdown_timeout_seconds: u64,
+}
+
+/// Apply the PostgreSQL migrations (bangui's and the job queue's), waiting for the database to
+/// come up.
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
     #[command(flatten)]

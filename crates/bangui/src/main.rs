@@ -1,6 +1,8 @@
 //! The `bangui` binary. Subcommands:
 //!
 //! * `bangui serve`: one stateless HTTP worker (run as many as you like behind a load balancer);
+//! * `bangui worker`: background job workers (as many as you like; each scheduled run happens
+//!   once across all of them);
 //! * `bangui migrate`: apply the PostgreSQL migrations;
 //! * `bangui fail2ban [--socket PATH] <words…>`: send one command to fail2ban and print the
 //!   answer as JSON.
@@ -15,6 +17,7 @@ mod logging;
 mod migrate;
 mod serve;
 mod shutdown;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -42,6 +45,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Serve(Box<config::ServeArgs>),
+    Worker(Box<config::WorkerArgs>),
     Migrate(config::MigrateArgs),
     Fail2ban(fail2ban_cmd::Args),
 }
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Fail2ban(args) => fail2ban_cmd::run(args),
         Command::Serve(args) => run_async(cli.log_format, serve::run(*args)),
+        Command::Worker(args) => run_async(cli.log_format, worker::run(*args)),
         Command::Migrate(args) => run_async(cli.log_format, migrate::run(args)),
     }
 }

@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bangui_store::{Database, StoreError};
 
-use crate::config::{MigrateArgs, StoreArgs};
+use crate::config::MigrateArgs;
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    let db = connect(&args.store)?;
+    let db = args.store.connect()?;
     let deadline = Instant::now() + Duration::from_secs(args.wait_seconds);
     loop {
         match db.migrate().await {
@@ -21,15 +21,15 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e).context("applying migrations"),
         }
     }
+    apply_all(&db).await?;
     tracing::info!("migrations applied");
     Ok(())
 }
 
-pub fn connect(store: &StoreArgs) -> anyhow::Result<Database> {
-    Database::connect_lazy(
-        &store.database_url,
-        Duration::from_secs(3),
-        store.database_max_connections,
-    )
-    .context("BANGUI_DATABASE_URL")
+/// bangui's migrations and the job queue's (schema `apalis`).
+pub async fn apply_all(db: &Database) -> anyhow::Result<()> {
+    db.migrate().await.context("applying bangui's migrations")?;
+    bangui_jobs::setup(db)
+        .await
+        .context("applying the job queue's migrations")
 }

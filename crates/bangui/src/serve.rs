@@ -1,11 +1,9 @@
-//! `bangui serve`: one stateless HTTP worker.
+//! `bangui serve`: one stateless HTTP worker, optionally with job workers beside it.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use bangui_fail2ban::Client;
 use bangui_http::AppState;
-use bangui_store::RedisStore;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::config::ServeArgs;
@@ -13,45 +11,49 @@ use crate::shutdown::Shutdown;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.http_settings()?;
-    let store_timeout = Duration::from_secs(args.store_timeout_seconds);
-    let redis = RedisStore::new(&args.redis_url, &args.redis_prefix, store_timeout)
-        .context("BANGUI_REDIS_URL")?;
-    let db = crate::migrate::connect(&args.store)?;
+    let redis = args.redis.connect()?;
+    let db = args.store.connect()?;
     if args.migrate {
-        db.migrate()
+        crate::migrate::apply_all(&db)
             .await
-            .context("applying migrations (BANGUI_MIGRATE_ON_START)")?;
+            .context("BANGUI_MIGRATE_ON_START")?;
     }
-    // A user request never waits long for fail2ban: status comes from the shared snapshot.
-    let fail2ban = Client::builder(&args.fail2ban_socket)
-        .timeout(Duration::from_secs(5))
-        .down_grace(Duration::from_millis(500))
-        .build();
+    let runtime = args.fail2ban.runtime(redis.clone());
     let metrics = install_metrics()?;
-    let runtime = bangui_runtime::Runtime::new(redis.clone(), fail2ban, args.runtime_settings());
-    let state = AppState::new(redis, db, runtime, settings, Some(metrics));
+    let state = AppState::new(redis, db.clone(), runtime.clone(), settings, Some(metrics));
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
-    let local = listener.local_addr()?;
     tracing::info!(
-        listen = %local,
-        redis_prefix = %args.redis_prefix,
-        fail2ban_socket = %args.fail2ban_socket.display(),
+        listen = %listener.local_addr()?,
+        redis_prefix = %args.redis.redis_prefix,
+        fail2ban_socket = %args.fail2ban.fail2ban_socket.display(),
+        jobs = args.jobs,
         version = env!("CARGO_PKG_VERSION"),
         "bangui serving"
     );
 
     let shutdown = Shutdown::listen();
+    let grace = Duration::from_secs(args.shutdown_timeout_seconds);
+    let jobs = args.jobs.then(|| {
+        let context = bangui_jobs::JobContext { runtime, db };
+        tokio::spawn(bangui_jobs::run(
+            context,
+            args.job_args.settings(grace),
+            shutdown.clone().requested(),
+        ))
+    });
     let server = bangui_http::serve(listener, state, shutdown.clone().requested());
     tokio::pin!(server);
-    let grace = Duration::from_secs(args.shutdown_timeout_seconds);
     tokio::select! {
         result = &mut server => result.context("serving HTTP")?,
-        () = async { shutdown.requested().await; tokio::time::sleep(grace).await } => {
+        () = async { shutdown.clone().requested().await; tokio::time::sleep(grace).await } => {
             tracing::warn!(?grace, "in-flight requests did not finish in time; exiting anyway");
         }
+    }
+    if let Some(jobs) = jobs {
+        jobs.await.context("job workers")??;
     }
     tracing::info!("stopped");
     Ok(())

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod events;
 pub mod health;
 pub mod jails;
+pub mod jobs;
 pub mod metrics;
 pub mod setup;
 
@@ -46,6 +47,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/bans/lookup", get(bans::lookup))
         .route("/events", get(events::stream))
         .route("/audit", get(audit::list))
+        .route("/jobs/{id}", get(jobs::get))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_session,

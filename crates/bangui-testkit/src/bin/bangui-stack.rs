@@ -132,6 +132,7 @@ fn run(state: &Path, attacks: bool, command: &[String]) -> anyhow::Result<ExitCo
         ("BANGUI_LOG_FORMAT".to_owned(), "pretty".to_owned()),
         ("BANGUI_LISTEN".to_owned(), listen.clone()),
         ("BANGUI_MIGRATE_ON_START".to_owned(), "true".to_owned()),
+        ("BANGUI_SERVE_JOBS".to_owned(), "true".to_owned()),
     ];
     let mut env_file = String::from(
         "# written by `make run`; `. .bangui/env` in another shell to talk to the same stack\n",

@@ -1,0 +1,49 @@
+//! `GET /api/v1/jobs/{id}`: a background job's state, progress and result, for progress bars.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    // Job ids are ULIDs: 26 characters of Crockford base32.
+    if id.len() != 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ApiError::invalid(
+            "invalid_job_id",
+            "a job id has 26 letters and digits",
+            json!({ "field": "id" }),
+        ));
+    }
+    let (job, progress) = tokio::try_join!(
+        async { state.db.job(&id).await.map_err(ApiError::from) },
+        async { state.redis.job_progress(&id).await.map_err(ApiError::from) }
+    )?;
+    let job = job.ok_or_else(|| ApiError::NotFound(format!("no job {id}")))?;
+    let outcome: Option<Value> = job
+        .last_result
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok());
+    let (result, error) = match outcome {
+        Some(Value::Object(map)) if map.contains_key("Err") => (None, map.get("Err").cloned()),
+        Some(Value::Object(map)) if map.contains_key("Ok") => (map.get("Ok").cloned(), None),
+        other => (other, None),
+    };
+    Ok(Json(json!({
+        "id": job.id,
+        "kind": job.job_type,
+        "state": job.status.to_lowercase(),
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "run_at": job.run_at,
+        "started_at": job.lock_at,
+        "done_at": job.done_at,
+        "progress": progress,
+        "result": result,
+        "error": error,
+    })))
+}

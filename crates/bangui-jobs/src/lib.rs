@@ -1,0 +1,101 @@
+//! Background jobs on a shared apalis queue in PostgreSQL.
+//!
+//! Every worker process runs every schedule. A schedule's tick does not do the work: it only
+//! enqueues a job whose idempotency key is the job's name and the tick's time, so that N
+//! workers ticking at the same second enqueue one job ([`queue::enqueue`]). The job then runs
+//! on whichever worker takes it; a worker that dies stops sending heartbeats and its job is
+//! handed to another one.
+#![forbid(unsafe_code)]
+
+mod health_probe;
+pub mod queue;
+mod schedule;
+
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_cron::CronScheduler;
+use bangui_runtime::Runtime;
+use bangui_store::Database;
+
+pub use health_probe::HealthProbe;
+pub use schedule::every;
+
+/// How often scheduled jobs run, and how jobs are supervised.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// Health probe: refreshes the shared fail2ban status.
+    pub health_probe_every: Duration,
+    /// A worker that missed heartbeats for this long is dead; its running jobs go to others.
+    pub heartbeat: Duration,
+    /// Jobs still running this long after SIGTERM are abandoned (and re-run elsewhere).
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            health_probe_every: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(25),
+        }
+    }
+}
+
+/// What jobs work with. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    pub runtime: Runtime,
+    pub db: Database,
+}
+
+/// Applies the queue's own migrations (schema `apalis`; needs the `hstore` extension).
+pub async fn setup(db: &Database) -> anyhow::Result<()> {
+    apalis_postgres::PostgresStorage::<()>::setup(db.pool()).await?;
+    Ok(())
+}
+
+/// Runs this process' job workers and schedules until `shutdown` resolves, then lets running
+/// jobs finish (up to [`JobSettings::shutdown_timeout`]).
+pub async fn run(
+    context: JobContext,
+    settings: JobSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = context.db.pool().clone();
+    let name = queue::worker_name();
+    let probe = queue::storage::<HealthProbe>(&pool, HealthProbe::QUEUE, &settings);
+    let probe_schedule = every(settings.health_probe_every)?;
+
+    let monitor = Monitor::new()
+        .register({
+            let (probe, name) = (probe.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-health-probe-tick"))
+                    .backend(CronScheduler::new(probe_schedule.clone()))
+                    .data(probe.clone())
+                    .build(health_probe::tick)
+            }
+        })
+        .register({
+            let (context, name, timeout) =
+                (context.clone(), name.clone(), settings.health_probe_every);
+            move |_| {
+                WorkerBuilder::new(format!("{name}-health-probe"))
+                    .backend(probe.clone().with_pubsub())
+                    .timeout(timeout.max(Duration::from_secs(5)))
+                    .data(context.clone())
+                    .build(health_probe::run)
+            }
+        })
+        .shutdown_timeout(settings.shutdown_timeout);
+    tracing::info!(worker = %name, "job workers running");
+    monitor
+        .run_with_signal(async move {
+            shutdown.await;
+            Ok(())
+        })
+        .await?;
+    tracing::info!("job workers stopped");
+    Ok(())
+}

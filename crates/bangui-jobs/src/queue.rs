@@ -1,0 +1,81 @@
+//! Putting jobs on the queue: once per key, with an id the caller knows.
+
+use apalis::prelude::TaskBuilder;
+use apalis_postgres::{Config, PostgresStorage};
+use serde::Serialize;
+use sqlx::PgPool;
+use ulid::Ulid;
+
+use crate::JobSettings;
+
+/// Storage of one job type, with heartbeats that let a dead worker's jobs come back within
+/// about three heartbeats.
+pub fn storage<Args>(pool: &PgPool, queue: &str, settings: &JobSettings) -> PostgresStorage<Args> {
+    let config = Config::default()
+        .queue(queue)
+        .heartbeat_interval(settings.heartbeat)
+        .missed_heartbeats(3)
+        .batch_size(1);
+    PostgresStorage::new(pool).with_config(config)
+}
+
+/// Why a job could not be enqueued.
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    #[error("job arguments: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("job queue: {0}")]
+    Queue(#[from] apalis_postgres::Error),
+}
+
+/// What became of an enqueue with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new job with this id.
+    New(String),
+    /// A job with this key was already enqueued (by another worker's tick, or an earlier call).
+    AlreadyThere,
+}
+
+/// Enqueues `args` on `queue`. With a `key`, a second enqueue with the same key (from any
+/// worker) enqueues nothing: the queue's unique index on (job type, idempotency key) refuses it.
+pub async fn enqueue<Args: Serialize>(
+    pool: &PgPool,
+    queue: &str,
+    args: &Args,
+    key: Option<&str>,
+    max_attempts: usize,
+) -> Result<Enqueued, EnqueueError> {
+    let id = Ulid::generate();
+    let mut builder = TaskBuilder::new(serde_json::to_vec(args)?)
+        .task_id(apalis::prelude::TaskId::from_ulid(id))
+        .max_attempts(max_attempts);
+    if let Some(key) = key {
+        builder = builder.idempotency_key(key);
+    }
+    let mut conn = pool.acquire().await.map_err(apalis_postgres::Error::from)?;
+    match apalis_postgres::queries::push_tasks(&mut *conn, queue, vec![builder.build()]).await {
+        Ok(()) => Ok(Enqueued::New(id.to_string())),
+        Err(e) if is_duplicate_key(&e) => Ok(Enqueued::AlreadyThere),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn is_duplicate_key(e: &apalis_postgres::Error) -> bool {
+    let text = e.to_string();
+    text.contains("idx_jobs_idempotency_key")
+        || text.contains("23505")
+        || text.contains("duplicate key")
+}
+
+/// A name for this process' workers, unique in the cluster (apalis tracks workers by name to
+/// hand a dead one's jobs to others).
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!(
+        "{}-{}-{}",
+        host.trim(),
+        std::process::id(),
+        &Ulid::generate().to_string()[20..]
+    )
+}

@@ -1,0 +1,22 @@
+//! `bangui worker`: background job workers only.
+
+use std::time::Duration;
+
+use crate::config::WorkerArgs;
+use crate::shutdown::Shutdown;
+
+pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
+    let redis = args.redis.connect()?;
+    let db = args.store.connect()?;
+    let runtime = args.fail2ban.runtime(redis);
+    let settings = args
+        .jobs
+        .settings(Duration::from_secs(args.shutdown_timeout_seconds));
+    let shutdown = Shutdown::listen();
+    bangui_jobs::run(
+        bangui_jobs::JobContext { runtime, db },
+        settings,
+        shutdown.requested(),
+    )
+    .await
+}
