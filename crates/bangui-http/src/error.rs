@@ -52,6 +52,13 @@ pub enum ApiError {
     DatabaseUnavailable,
     #[error("fail2ban cannot be reached")]
     Fail2banUnavailable,
+    /// Another upstream (a blocklist server) failed.
+    #[error("{message}")]
+    BadGateway {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     /// fail2ban refused or failed; its own message is in `details`.
     #[error("fail2ban could not do it: {message}")]
     Fail2banError { message: String, details: Value },
@@ -75,7 +82,9 @@ impl ApiError {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::CsrfHeaderMissing => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::JailNotFound(_) => StatusCode::NOT_FOUND,
-            Self::Fail2banUnavailable | Self::Fail2banError { .. } => StatusCode::BAD_GATEWAY,
+            Self::Fail2banUnavailable | Self::Fail2banError { .. } | Self::BadGateway { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -92,7 +101,8 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Invalid { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::BadGateway { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
             Self::CsrfHeaderMissing => "csrf_header_missing",
@@ -123,6 +133,10 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%cause, "PostgreSQL unavailable");
                 Self::DatabaseUnavailable
             }
+            StoreError::Conflict(message) => Self::Conflict {
+                code: "conflict",
+                message,
+            },
             StoreError::Internal(cause) => Self::Internal(cause),
         }
     }
@@ -132,7 +146,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let details = match &self {
-            Self::Invalid { details, .. } | Self::Fail2banError { details, .. } => details.clone(),
+            Self::Invalid { details, .. }
+            | Self::Fail2banError { details, .. }
+            | Self::BadGateway { details, .. } => details.clone(),
             Self::JailNotFound(jail) => json!({ "jail": jail }),
             Self::TooManyRequests { retry_after } => {
                 json!({ "retry_after_seconds": retry_after_secs(*retry_after) })

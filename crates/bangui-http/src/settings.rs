@@ -19,6 +19,8 @@ pub struct HttpSettings {
     pub default_session_minutes: u32,
     /// Largest accepted request body.
     pub body_limit: usize,
+    /// Limits of blocklist previews (the same as imports).
+    pub blocklist_fetch: bangui_jobs::fetch::FetchSettings,
 }
 
 impl Default for HttpSettings {
@@ -30,6 +32,7 @@ impl Default for HttpSettings {
             api_limit: RateLimit::per(600, Duration::from_secs(60)),
             default_session_minutes: 60,
             body_limit: 64 * 1024,
+            blocklist_fetch: bangui_jobs::fetch::FetchSettings::default(),
         }
     }
 }

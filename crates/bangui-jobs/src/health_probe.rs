@@ -26,9 +26,11 @@ pub(crate) async fn tick(
 ) -> Result<(), BoxDynError> {
     let at = tick.get_timestamp();
     let key = format!("{}:{at}", HealthProbe::QUEUE);
+    let id = queue::new_job_id();
     let outcome = queue::enqueue(
         storage.pool(),
         HealthProbe::QUEUE,
+        &id,
         &HealthProbe { tick: at },
         Some(&key),
         1,

@@ -7,7 +7,11 @@
 //! handed to another one.
 #![forbid(unsafe_code)]
 
+pub mod blocklist;
+pub mod fetch;
 mod health_probe;
+pub mod import_schedule;
+pub mod parse;
 pub mod queue;
 mod schedule;
 
@@ -47,6 +51,8 @@ impl Default for JobSettings {
 pub struct JobContext {
     pub runtime: Runtime,
     pub db: Database,
+    /// Limits of blocklist downloads.
+    pub fetch: fetch::FetchSettings,
 }
 
 /// Applies the queue's own migrations (schema `apalis`; needs the `hstore` extension).
@@ -66,6 +72,12 @@ pub async fn run(
     let name = queue::worker_name();
     let probe = queue::storage::<HealthProbe>(&pool, HealthProbe::QUEUE, &settings);
     let probe_schedule = every(settings.health_probe_every)?;
+    let imports = queue::storage::<blocklist::BlocklistImport>(
+        &pool,
+        blocklist::BlocklistImport::QUEUE,
+        &settings,
+    );
+    let minutes = every(Duration::from_secs(60))?;
 
     let monitor = Monitor::new()
         .register({
@@ -86,6 +98,26 @@ pub async fn run(
                     .timeout(timeout.max(Duration::from_secs(5)))
                     .data(context.clone())
                     .build(health_probe::run)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-blocklist-schedule"))
+                    .backend(CronScheduler::new(minutes.clone()))
+                    .data(context.clone())
+                    .build(import_schedule::tick)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-blocklist-import"))
+                    .backend(imports.clone().with_pubsub())
+                    // Big lists take minutes against a firewall; a hung run must end.
+                    .timeout(Duration::from_secs(3600))
+                    .data(context.clone())
+                    .build(blocklist::run)
             }
         })
         .shutdown_timeout(settings.shutdown_timeout);

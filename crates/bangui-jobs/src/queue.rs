@@ -26,6 +26,8 @@ pub enum EnqueueError {
     Encode(#[from] serde_json::Error),
     #[error("job queue: {0}")]
     Queue(#[from] apalis_postgres::Error),
+    #[error("{0:?} is not a job id")]
+    BadId(String),
 }
 
 /// What became of an enqueue with an idempotency key.
@@ -37,16 +39,23 @@ pub enum Enqueued {
     AlreadyThere,
 }
 
-/// Enqueues `args` on `queue`. With a `key`, a second enqueue with the same key (from any
-/// worker) enqueues nothing: the queue's unique index on (job type, idempotency key) refuses it.
+/// A new job id (a ULID, as apalis uses).
+pub fn new_job_id() -> String {
+    Ulid::generate().to_string()
+}
+
+/// Enqueues `args` on `queue` under the id `id` (see [`new_job_id`]). With a `key`, a second
+/// enqueue with the same key (from any worker) enqueues nothing: the queue's unique index on
+/// (job type, idempotency key) refuses it.
 pub async fn enqueue<Args: Serialize>(
     pool: &PgPool,
     queue: &str,
+    id: &str,
     args: &Args,
     key: Option<&str>,
     max_attempts: usize,
 ) -> Result<Enqueued, EnqueueError> {
-    let id = Ulid::generate();
+    let id: Ulid = id.parse().map_err(|_| EnqueueError::BadId(id.to_owned()))?;
     let mut builder = TaskBuilder::new(serde_json::to_vec(args)?)
         .task_id(apalis::prelude::TaskId::from_ulid(id))
         .max_attempts(max_attempts);

@@ -9,6 +9,9 @@ pub enum StoreError {
     /// PostgreSQL cannot be reached: 503, retry later.
     #[error("the database (PostgreSQL) is unavailable: {0}")]
     DatabaseUnavailable(String),
+    /// The change collides with existing data (a name taken, …): 409.
+    #[error("{0}")]
+    Conflict(String),
     /// Anything else: a bug or corrupt data, not a reason to retry.
     #[error("storage error: {0}")]
     Internal(String),

@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod banlist;
+pub mod blocklists;
 mod database;
 mod error;
 pub mod events;

@@ -19,6 +19,29 @@ return 0
     )
 });
 
+static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+",
+    )
+});
+
+/// Sets the key unless set; either way returns the value it holds.
+static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return ARGV[1]
+end
+return redis.call('GET', KEYS[1])
+",
+    )
+});
+
 /// A held lock. Expires by itself after its TTL if its holder dies.
 #[derive(Debug)]
 pub struct Lock {
@@ -45,6 +68,37 @@ impl RedisStore {
             )
             .await?;
         Ok(taken.map(|_| Lock { key, owner }))
+    }
+
+    /// Extends a lock we hold by `ttl`. Returns whether it was still ours.
+    pub async fn renew_lock(&self, lock: &Lock, ttl: Duration) -> Result<bool, StoreError> {
+        let mut invocation = RENEW.key(&lock.key);
+        invocation
+            .arg(&lock.owner)
+            .arg(ttl.as_millis().max(1) as u64);
+        let renewed: i64 = self.invoke("renew_lock", &invocation).await?;
+        Ok(renewed == 1)
+    }
+
+    /// Claims the marker `name` for `value` (for `ttl`) unless someone claimed it; returns the
+    /// value that holds it now: `value` if this call won.
+    pub async fn claim(
+        &self,
+        name: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<String, StoreError> {
+        let mut invocation = CLAIM.key(self.key(&format!("marker:{name}")));
+        invocation.arg(value).arg(ttl.as_millis().max(1) as u64);
+        self.invoke("claim", &invocation).await
+    }
+
+    /// Clears the marker `name` if `value` still holds it.
+    pub async fn clear_marker(&self, name: &str, value: &str) -> Result<bool, StoreError> {
+        let mut invocation = RELEASE.key(self.key(&format!("marker:{name}")));
+        invocation.arg(value);
+        let cleared: i64 = self.invoke("clear_marker", &invocation).await?;
+        Ok(cleared == 1)
     }
 
     /// Releases a lock if it is still ours. Returns whether it was.

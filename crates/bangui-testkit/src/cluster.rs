@@ -202,6 +202,11 @@ impl Cluster {
             .unwrap_or_default()
     }
 
+    /// PID of job worker `i`.
+    pub fn job_worker_pid(&self, i: usize) -> u32 {
+        self.job_workers[i].pid()
+    }
+
     /// `kill -9` of job worker `i`.
     pub fn kill_job_worker(&mut self, i: usize) -> anyhow::Result<()> {
         self.job_workers[i].kill()

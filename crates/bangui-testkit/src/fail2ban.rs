@@ -20,8 +20,8 @@ use crate::process::{ScratchDir, Spec, Supervised, find_program};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// For tests: `test` (bans after 3 failures in 10 min, for 10 min), `test-incr` (the same
-    /// with `bantime.increment`), `blocklist-import` (permanent bans, fed by imports), and
-    /// `disabled-jail` (configured, not enabled).
+    /// with `bantime.increment`), `blocklist-import` (permanent bans, fed by imports, without
+    /// an action so that big imports are fast), and `disabled-jail` (configured, not enabled).
     Test,
     /// For `make run`: `sshd` and `web-login`, fed by the attack simulator, plus
     /// `blocklist-import` and a disabled `recidive`.
@@ -54,7 +54,8 @@ impl Layout {
                 JailSpec {
                     name: "blocklist-import",
                     enabled: true,
-                    extra: "bantime = -1\n",
+                    // No action: imports of 20,000 addresses take a second, not two minutes.
+                    extra: "bantime = -1\naction =\n",
                 },
                 JailSpec {
                     name: "disabled-jail",
@@ -207,6 +208,22 @@ impl Fail2ban {
             Some(p) => p.stop(),
             None => Ok(()),
         }
+    }
+
+    /// Freezes the server (`SIGSTOP`): it keeps its socket but answers nothing until
+    /// [`resume`](Self::resume), as a fail2ban stuck on a slow firewall would.
+    pub fn pause(&self) -> anyhow::Result<()> {
+        crate::process::signal(
+            self.pid().context("fail2ban-server is not running")?,
+            "STOP",
+        )
+    }
+
+    pub fn resume(&self) -> anyhow::Result<()> {
+        crate::process::signal(
+            self.pid().context("fail2ban-server is not running")?,
+            "CONT",
+        )
     }
 
     /// Kills the server with `SIGKILL`, leaving its socket file behind as a crash does.

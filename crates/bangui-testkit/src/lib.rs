@@ -19,6 +19,7 @@
 pub mod cluster;
 pub mod demo;
 pub mod fail2ban;
+pub mod list_server;
 pub mod net;
 pub mod postgres;
 pub mod process;
@@ -27,6 +28,7 @@ pub mod redis;
 use std::sync::OnceLock;
 
 pub use fail2ban::{Fail2ban, Layout};
+pub use list_server::ListServer;
 pub use postgres::Postgres;
 pub use redis::Redis;
 

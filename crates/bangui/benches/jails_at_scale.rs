@@ -96,6 +96,7 @@ async fn commands_per_minute(
 
 #[tokio::main]
 async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let redis = Redis::start().unwrap();
     let pg = Postgres::start().unwrap();
     let mut options = ClusterOptions::workers(1)

@@ -101,6 +101,7 @@ fn median(mut rounds: Vec<Load>) -> Load {
 
 #[tokio::main]
 async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let redis = Redis::start().unwrap();
     let pg = Postgres::start().unwrap();
     let mut options = ClusterOptions::workers(1)

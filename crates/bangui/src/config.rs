@@ -115,9 +115,24 @@ pub struct JobArgs {
     /// its jobs run elsewhere.
     #[arg(long, env = "BANGUI_JOB_HEARTBEAT_SECONDS", default_value_t = 10)]
     pub job_heartbeat_seconds: u64,
+    /// Allow blocklist URLs on loopback and private addresses (tests and labs only: otherwise a
+    /// blocklist URL could reach internal services).
+    #[arg(long, env = "BANGUI_BLOCKLIST_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
+    pub blocklist_allow_private: bool,
+    /// Largest blocklist accepted, in bytes (downloaded, and after gzip).
+    #[arg(long, env = "BANGUI_BLOCKLIST_MAX_BYTES", default_value_t = 32 << 20)]
+    pub blocklist_max_bytes: u64,
 }
 
 impl JobArgs {
+    pub fn fetch_settings(&self) -> bangui_jobs::fetch::FetchSettings {
+        bangui_jobs::fetch::FetchSettings {
+            max_bytes: self.blocklist_max_bytes,
+            allow_private: self.blocklist_allow_private,
+            ..bangui_jobs::fetch::FetchSettings::default()
+        }
+    }
+
     pub fn settings(&self, shutdown_timeout: Duration) -> bangui_jobs::JobSettings {
         bangui_jobs::JobSettings {
             health_probe_every: Duration::from_secs(self.health_probe_seconds),
@@ -189,6 +204,7 @@ impl ServeArgs {
             login_limit: RateLimit::per(self.login_attempts_per_minute, Duration::from_secs(60)),
             api_limit: RateLimit::per(self.api_requests_per_minute, Duration::from_secs(60)),
             default_session_minutes: self.session_duration_minutes,
+            blocklist_fetch: self.job_args.fetch_settings(),
             ..HttpSettings::default()
         })
     }

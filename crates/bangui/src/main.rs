@@ -62,6 +62,9 @@ fn main() -> ExitCode {
 
 fn run_async(format: logging::Format, task: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     logging::init(format);
+    // One TLS crypto provider for the process (ring, as sqlx uses); reqwest is built without
+    // one of its own.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

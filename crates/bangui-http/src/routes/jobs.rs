@@ -7,6 +7,18 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The queue's statuses as the API names them: `queued`, `running`, `done`, `failed` (retries
+/// exhausted, or aborted because retrying cannot help).
+fn api_state(status: &str) -> &'static str {
+    match status {
+        "Pending" | "Queued" => "queued",
+        "Running" => "running",
+        "Done" => "done",
+        "Failed" | "Killed" => "failed",
+        _ => "unknown",
+    }
+}
+
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -29,14 +41,23 @@ pub async fn get(
         .as_deref()
         .and_then(|r| serde_json::from_str(r).ok());
     let (result, error) = match outcome {
-        Some(Value::Object(map)) if map.contains_key("Err") => (None, map.get("Err").cloned()),
+        // An abort (a failure retrying cannot fix) is spelled "AbortError: …" by the queue.
+        Some(Value::Object(map)) if map.contains_key("Err") => (
+            None,
+            map.get("Err").map(|e| {
+                json!(e.as_str().map_or_else(
+                    || e.to_string(),
+                    |m| m.trim_start_matches("AbortError: ").to_owned()
+                ))
+            }),
+        ),
         Some(Value::Object(map)) if map.contains_key("Ok") => (map.get("Ok").cloned(), None),
         other => (other, None),
     };
     Ok(Json(json!({
         "id": job.id,
         "kind": job.job_type,
-        "state": job.status.to_lowercase(),
+        "state": api_state(&job.status),
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
         "run_at": job.run_at,

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bans;
+pub mod blocklists;
 pub mod dashboard;
 pub mod events;
 pub mod health;
@@ -48,6 +49,25 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/events", get(events::stream))
         .route("/audit", get(audit::list))
         .route("/jobs/{id}", get(jobs::get))
+        .route(
+            "/blocklists",
+            get(blocklists::list).post(blocklists::create),
+        )
+        .route("/blocklists/import", post(blocklists::import_all))
+        .route("/blocklists/runs", get(blocklists::runs))
+        .route(
+            "/blocklists/schedule",
+            get(blocklists::schedule).put(blocklists::set_schedule),
+        )
+        .route(
+            "/blocklists/{id}",
+            get(blocklists::get)
+                .put(blocklists::update)
+                .delete(blocklists::delete),
+        )
+        .route("/blocklists/{id}/enabled", post(blocklists::set_enabled))
+        .route("/blocklists/{id}/preview", post(blocklists::preview))
+        .route("/blocklists/{id}/import", post(blocklists::import_one))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_session,

@@ -47,10 +47,17 @@ impl Answer {
     }
 }
 
+/// An HTTP client (reqwest is built without a TLS provider of its own; the process installs
+/// ring, as `bangui` does).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 impl Caller {
     pub fn new() -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
@@ -171,7 +178,7 @@ impl EventStream {
     /// Connects; when this returns the worker has subscribed, so nothing published afterwards
     /// is missed.
     pub async fn open(base: &str, cookie: &str, last_event_id: Option<&str>) -> Self {
-        let mut request = reqwest::Client::new()
+        let mut request = http_client()
             .get(format!("{base}/api/v1/events"))
             .header("cookie", cookie);
         if let Some(id) = last_event_id {

@@ -1,0 +1,594 @@
+//! Blocklist imports with real job workers, a real fail2ban and lists served over HTTP from
+//! the test itself.
+
+#![allow(clippy::unwrap_used)] // in tests, a panic is a failed assertion with its backtrace
+
+mod common;
+
+use std::time::Duration;
+
+use bangui_testkit::ListServer;
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use bangui_testkit::postgres::psql;
+use common::{Answer, Caller, cluster, fail2ban_says};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// `count` distinct public-looking addresses, one per line.
+fn list_of(count: u32, offset: u32) -> Vec<String> {
+    (offset..offset + count)
+        .map(|i| {
+            format!(
+                "{}.{}.{}.{}",
+                11 + i / 65_000,
+                (i / 250) % 256,
+                i % 250 + 1,
+                7
+            )
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn jail_bans(cluster: &Cluster) -> Vec<String> {
+    let answer = fail2ban_says(cluster, &["get", "blocklist-import", "banip"]);
+    sorted(
+        answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect(),
+    )
+}
+
+async fn create_source(caller: &Caller, base: &str, cookie: &str, name: &str, url: &str) -> i64 {
+    let answer = caller
+        .post(
+            base,
+            "/blocklists",
+            Some(cookie),
+            json!({ "name": name, "url": url }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    answer.body["id"].as_i64().unwrap()
+}
+
+/// Waits (up to 90 s) until the job is over; returns its last answer.
+async fn finished(caller: &Caller, base: &str, cookie: &str, job: &str) -> Answer {
+    for _ in 0..900 {
+        let answer = caller
+            .get(base, &format!("/jobs/{job}"), Some(cookie))
+            .await;
+        if matches!(
+            answer.body["state"].as_str(),
+            Some("done" | "failed" | "killed")
+        ) {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {job} did not finish in 90 s");
+}
+
+async fn import_now(caller: &Caller, base: &str, cookie: &str, source: i64) -> String {
+    let answer = caller
+        .post(
+            base,
+            &format!("/blocklists/{source}/import"),
+            Some(cookie),
+            json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    answer.body["job_id"].as_str().unwrap().to_owned()
+}
+
+fn with_job_workers(mut cluster: Cluster, n: usize, extra: &[(&str, &str)]) -> Cluster {
+    for _ in 0..n {
+        cluster.start_job_worker(extra).unwrap();
+    }
+    cluster
+}
+
+fn lab() -> ClusterOptions {
+    ClusterOptions::workers(2)
+        .env("BANGUI_BLOCKLIST_ALLOW_PRIVATE", "true")
+        .env("BANGUI_JOB_HEARTBEAT_SECONDS", "2")
+}
+
+#[tokio::test]
+async fn a_20000_address_import_survives_the_kill_of_its_worker() {
+    let server = ListServer::start().unwrap();
+    let addresses = list_of(20_000, 0);
+    server.put("/big.txt", addresses.join("\n"));
+    let mut cluster = with_job_workers(cluster(lab()), 2, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let source = create_source(&caller, &base, &cookie, "big", &server.url("/big.txt")).await;
+    let job = import_now(&caller, &base, &cookie, source).await;
+
+    // Halfway (at least one chunk banned), freeze fail2ban so that the run is stuck on it, and
+    // kill -9 the worker running it.
+    let mut progressed = false;
+    for _ in 0..2000 {
+        let answer = caller
+            .get(&cluster.url(1), &format!("/jobs/{job}"), Some(&cookie))
+            .await;
+        if answer.body["progress"]["done"]
+            .as_u64()
+            .is_some_and(|d| d >= 500)
+        {
+            progressed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(progressed, "the import never got going");
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+    f2b.pause().unwrap();
+    let lock_by = psql(
+        &cluster.database_url,
+        &format!("SELECT lock_by FROM apalis.jobs WHERE id = '{job}'"),
+    )
+    .unwrap();
+    let victim = (0..2)
+        .find(|&i| lock_by.contains(&format!("-{}-", cluster.job_worker_pid(i))))
+        .expect("no worker runs it");
+    cluster.kill_job_worker(victim).unwrap();
+    cluster.fail2ban.as_ref().unwrap().resume().unwrap();
+
+    let done = finished(&caller, &base, &cookie, &job).await;
+    assert_eq!(done.body["state"], "done", "{}", done.body);
+    assert!(
+        done.body["attempts"].as_u64().unwrap() >= 2,
+        "the job did not run again: {}",
+        done.body
+    );
+    assert_eq!(jail_bans(&cluster), sorted(addresses));
+
+    let runs = caller
+        .get(&base, "/blocklists/runs", Some(&cookie))
+        .await
+        .body;
+    assert_eq!(runs["total"], 1, "{runs}");
+    let run = &runs["items"][0];
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(run["valid"], 20_000);
+    // The second attempt did what the first had not recorded yet.
+    let redone = run["newly_banned"].as_u64().unwrap() + run["already_banned"].as_u64().unwrap();
+    assert!(redone > 0 && redone < 20_000, "{run}");
+}
+
+#[tokio::test]
+async fn reimports_change_only_the_difference() {
+    let server = ListServer::start().unwrap();
+    let addresses = list_of(1000, 0);
+    server.put("/list.txt", addresses.join("\n"));
+    let cluster = with_job_workers(cluster(lab()), 2, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let source = create_source(&caller, &base, &cookie, "list", &server.url("/list.txt")).await;
+    let stats = |answer: &Answer| answer.body["result"]["runs"][0]["stats"].clone();
+
+    let first = finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, source).await,
+    )
+    .await;
+    assert_eq!(stats(&first)["newly_banned"], 1000, "{}", first.body);
+    assert_eq!(jail_bans(&cluster), sorted(addresses.clone()));
+
+    let again = finished(
+        &caller,
+        &cluster.url(1),
+        &cookie,
+        &import_now(&caller, &cluster.url(1), &cookie, source).await,
+    )
+    .await;
+    let s = stats(&again);
+    assert_eq!(
+        (
+            s["newly_banned"].as_u64(),
+            s["already_banned"].as_u64(),
+            s["removed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{s}"
+    );
+
+    // 100 lines removed: exactly those 100 are unbanned.
+    let kept: Vec<String> = addresses[100..].to_vec();
+    server.put("/list.txt", kept.join("\n"));
+    let shrunk = finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, source).await,
+    )
+    .await;
+    assert_eq!(stats(&shrunk)["removed"], 100, "{}", shrunk.body);
+    assert_eq!(jail_bans(&cluster), sorted(kept.clone()));
+
+    // An address another source also lists stays banned when this one drops it.
+    server.put("/other.txt", addresses[100..110].join("\n"));
+    let other = create_source(&caller, &base, &cookie, "other", &server.url("/other.txt")).await;
+    finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, other).await,
+    )
+    .await;
+    server.put("/list.txt", addresses[110..].join("\n"));
+    let dropped = finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, source).await,
+    )
+    .await;
+    assert_eq!(stats(&dropped)["removed"], 0, "{}", dropped.body);
+    assert_eq!(jail_bans(&cluster), sorted(kept));
+
+    // Deleting a source lifts what only it banned.
+    let deleted = caller
+        .delete(
+            &base,
+            &format!("/blocklists/{source}"),
+            Some(&cookie),
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+    finished(
+        &caller,
+        &base,
+        &cookie,
+        deleted.body["job_id"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(jail_bans(&cluster), sorted(addresses[100..110].to_vec()));
+    assert_eq!(
+        caller
+            .get(&base, &format!("/blocklists/{source}"), Some(&cookie))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// The one run of a source in the log, once its job is over.
+async fn single_run(caller: &Caller, base: &str, cookie: &str, source: i64) -> Value {
+    let runs = caller
+        .get(base, "/blocklists/runs", Some(cookie))
+        .await
+        .body;
+    let mine: Vec<&Value> = runs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_id"] == source)
+        .collect();
+    assert_eq!(mine.len(), 1, "{runs}");
+    mine[0].clone()
+}
+
+#[tokio::test]
+async fn refused_lists_fail_with_a_clear_error_and_change_nothing() {
+    let server = ListServer::start().unwrap();
+    server.put("/huge.txt", list_of(2000, 0).join("\n"));
+    server.put("/ok.txt", "192.0.2.1\n");
+    let cluster = with_job_workers(
+        cluster(lab().env("BANGUI_BLOCKLIST_MAX_BYTES", "10000")),
+        1,
+        &[],
+    );
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+
+    let huge = create_source(&caller, &base, &cookie, "huge", &server.url("/huge.txt")).await;
+    let nojail = caller
+        .post(
+            &base,
+            "/blocklists",
+            Some(&cookie),
+            json!({ "name": "nojail", "url": server.url("/ok.txt"), "jail": "nosuch" }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let ftp = create_source(&caller, &base, &cookie, "ftp", &server.url("/ok.txt")).await;
+    // The API refuses other schemes; a source stored by other means is refused at import.
+    let refused = caller
+        .post(
+            &base,
+            "/blocklists",
+            Some(&cookie),
+            json!({ "name": "f", "url": "ftp://example.org/x" }),
+        )
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.code()),
+        (422, "invalid_url")
+    );
+    psql(
+        &cluster.database_url,
+        &format!("UPDATE blocklist_sources SET url = 'ftp://example.org/list' WHERE id = {ftp}"),
+    )
+    .unwrap();
+
+    for (source, why) in [
+        (huge, "larger than the limit"),
+        (nojail, "jail nosuch is not running"),
+        (ftp, "only http and https"),
+    ] {
+        let job = finished(
+            &caller,
+            &base,
+            &cookie,
+            &import_now(&caller, &base, &cookie, source).await,
+        )
+        .await;
+        assert_eq!(job.body["state"], "failed", "{}", job.body);
+        let run = single_run(&caller, &base, &cookie, source).await;
+        assert_eq!(run["status"], "failed", "{run}");
+        assert!(run["error"].as_str().unwrap().contains(why), "{run}");
+    }
+    assert_eq!(jail_bans(&cluster), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn loopback_lists_are_refused_unless_allowed() {
+    let server = ListServer::start().unwrap();
+    server.put("/list.txt", "192.0.2.1\n");
+    server.put_with("/redirect", 302, "", &[("Location", "/list.txt")]);
+    let cluster = with_job_workers(
+        cluster(ClusterOptions::workers(1).env("BANGUI_JOB_HEARTBEAT_SECONDS", "2")),
+        1,
+        &[],
+    );
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let source = create_source(&caller, &base, &cookie, "local", &server.url("/list.txt")).await;
+    let job = finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, source).await,
+    )
+    .await;
+    assert_eq!(job.body["state"], "failed", "{}", job.body);
+    let run = single_run(&caller, &base, &cookie, source).await;
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a public address"),
+        "{run}"
+    );
+    let preview = caller
+        .post(
+            &base,
+            &format!("/blocklists/{source}/preview"),
+            Some(&cookie),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (preview.status.as_u16(), preview.code()),
+        (502, "blocklist_fetch_failed")
+    );
+    assert!(
+        preview.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a public address"),
+        "{}",
+        preview.body
+    );
+    assert_eq!(jail_bans(&cluster), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn two_import_now_at_the_same_moment_make_one_run() {
+    let server = ListServer::start().unwrap();
+    server.put("/list.txt", list_of(300, 0).join("\n"));
+    let cluster = with_job_workers(cluster(lab()), 2, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let source = create_source(
+        &caller,
+        &cluster.url(0),
+        &cookie,
+        "list",
+        &server.url("/list.txt"),
+    )
+    .await;
+    let path = format!("/blocklists/{source}/import");
+    let (url0, url1) = (cluster.url(0), cluster.url(1));
+    let (a, b) = tokio::join!(
+        caller.post(&url0, &path, Some(&cookie), json!({})),
+        caller.post(&url1, &path, Some(&cookie), json!({}))
+    );
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
+    assert_eq!(a.body["job_id"], b.body["job_id"], "{} {}", a.body, b.body);
+    finished(&caller, &url0, &cookie, a.body["job_id"].as_str().unwrap()).await;
+    let run = single_run(&caller, &url0, &cookie, source).await;
+    assert_eq!(run["newly_banned"], 300);
+    // Once it is over, "import now" starts a new job.
+    let next = import_now(&caller, &url1, &cookie, source).await;
+    assert_ne!(next, a.body["job_id"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn sources_schedule_and_preview_through_the_api() {
+    let server = ListServer::start().unwrap();
+    server.put(
+        "/list.txt",
+        "# header\n192.0.2.1\n192.0.2.1\n192.0.2.2 ; inline\nnot-an-ip\n2001:db8::1\n",
+    );
+    let cluster = cluster(lab());
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let (base, c) = (cluster.url(0), Some(cookie.as_str()));
+
+    let id = create_source(
+        &caller,
+        &base,
+        &cookie,
+        "lab list",
+        &server.url("/list.txt"),
+    )
+    .await;
+    let dup = caller
+        .post(
+            &base,
+            "/blocklists",
+            c,
+            json!({ "name": "lab list", "url": server.url("/x") }),
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.body);
+    for (body, code) in [
+        (
+            json!({ "name": "", "url": "https://example.org/x" }),
+            "invalid_name",
+        ),
+        (
+            json!({ "name": "x", "url": "https://user:pw@example.org/x" }),
+            "invalid_url",
+        ),
+        (
+            json!({ "name": "x", "url": "javascript:alert(1)" }),
+            "invalid_url",
+        ),
+        (
+            json!({ "name": "x", "url": "https://example.org/x", "jail": "../etc" }),
+            "invalid_jail_name",
+        ),
+        (
+            json!({ "name": "x", "url": "https://example.org/x", "cron": "* * * * *" }),
+            "invalid_body",
+        ),
+    ] {
+        assert_eq!(
+            caller
+                .post(&base, "/blocklists", c, body.clone())
+                .await
+                .code(),
+            code,
+            "{body}"
+        );
+    }
+
+    let preview = caller
+        .post(
+            &cluster.url(1),
+            &format!("/blocklists/{id}/preview"),
+            c,
+            json!({}),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(
+        (
+            preview.body["valid"].as_u64(),
+            preview.body["invalid"].as_u64(),
+            preview.body["duplicates"].as_u64()
+        ),
+        (Some(4), Some(1), Some(1))
+    );
+    assert_eq!(preview.body["first_lines"][0], "# header");
+
+    let updated = caller
+        .send(
+            reqwest::Method::PUT,
+            format!("{base}/api/v1/blocklists/{id}"),
+            c,
+            true,
+            Some(json!({ "name": "renamed", "url": server.url("/list.txt"), "enabled": false })),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(
+        (
+            updated.body["name"].as_str(),
+            updated.body["enabled"].as_bool()
+        ),
+        (Some("renamed"), Some(false))
+    );
+    let enabled = caller
+        .post(
+            &base,
+            &format!("/blocklists/{id}/enabled"),
+            c,
+            json!({ "enabled": true }),
+        )
+        .await;
+    assert_eq!(enabled.body["enabled"], true);
+    let listed = caller.get(&cluster.url(1), "/blocklists", c).await.body;
+    assert_eq!(listed["items"][0]["name"], "renamed");
+
+    assert_eq!(
+        caller.get(&base, "/blocklists/schedule", c).await.body,
+        json!({ "kind": "daily", "at": "03:00" })
+    );
+    let put = |body: Value| {
+        let (caller, base) = (&caller, base.clone());
+        async move {
+            caller
+                .send(
+                    reqwest::Method::PUT,
+                    format!("{base}/api/v1/blocklists/schedule"),
+                    c,
+                    true,
+                    Some(body),
+                )
+                .await
+        }
+    };
+    let weekly = json!({ "kind": "weekly", "day": "mon", "at": "04:30" });
+    assert_eq!(put(weekly.clone()).await.status, StatusCode::OK);
+    assert_eq!(
+        caller
+            .get(&cluster.url(1), "/blocklists/schedule", c)
+            .await
+            .body,
+        weekly
+    );
+    for bad in [
+        json!({ "kind": "daily", "at": "25:00" }),
+        json!({ "kind": "cron", "expression": "nope" }),
+        json!({ "kind": "yearly" }),
+    ] {
+        assert_eq!(
+            put(bad.clone()).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        caller.get(&base, "/blocklists/abc", c).await.code(),
+        "invalid_id"
+    );
+    assert_eq!(
+        caller.get(&base, "/blocklists/999999", c).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
