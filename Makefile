@@ -3,6 +3,8 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STACK := $(TARGET_DIR)/debug/bangui-stack
+# The country database make deps fetches (CC0, ip-location-db).
+export BANGUI_GEOIP_DB_PATH ?= $(CURDIR)/.cache/geoip/geo-whois-asn-country.mmdb
 
 .PHONY: run test bench lint fmt deps build
 

@@ -4,18 +4,39 @@
 # rules), PostgreSQL 15. Idempotent and quiet when everything is there.
 set -euo pipefail
 
+root="$(cd "$(dirname "$0")/.." && pwd)"
 need=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
 have redis-server || need+=(redis-server)
 have fail2ban-server || need+=(fail2ban)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+geoip="$root/.cache/geoip/geo-whois-asn-country.mmdb"
+[ -s "$geoip" ] || command -v npm >/dev/null 2>&1 || need+=(npm)
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo is missing; install Rust with rustup (https://rustup.rs)" >&2
   exit 1
 fi
 
-[ ${#need[@]} -eq 0 ] && exit 0
+install_geoip() {
+  # The CC0 country database tests and `make run` use, from the npm registry (the only place
+  # it can come from here). Pinned, so every machine gets the same data.
+  [ -s "$geoip" ] && return 0
+  echo "install-deps: fetching the country database (npm @ip-location-db/geo-whois-asn-country-mmdb)"
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "@ip-location-db/geo-whois-asn-country-mmdb@2.3.2026061719" >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp"
+  mkdir -p "$(dirname "$geoip")"
+  mv "$tmp/package/geo-whois-asn-country.mmdb" "$geoip.part"
+  mv "$geoip.part" "$geoip"
+  rm -rf "$tmp"
+}
+
+if [ ${#need[@]} -eq 0 ]; then
+  install_geoip
+  exit 0
+fi
 
 if [ "$(id -u)" -eq 0 ]; then
   sudo=()
@@ -53,4 +74,5 @@ if [ -d /run/systemd/system ]; then
     "${sudo[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
   done
 fi
+install_geoip
 echo "install-deps: done"

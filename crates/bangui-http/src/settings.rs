@@ -21,6 +21,8 @@ pub struct HttpSettings {
     pub body_limit: usize,
     /// Limits of blocklist previews (the same as imports).
     pub blocklist_fetch: bangui_jobs::fetch::FetchSettings,
+    /// fail2ban's SQLite file (the ban archive reads it); `None`: asked from fail2ban.
+    pub fail2ban_db: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpSettings {
@@ -33,6 +35,7 @@ impl Default for HttpSettings {
             default_session_minutes: 60,
             body_limit: 64 * 1024,
             blocklist_fetch: bangui_jobs::fetch::FetchSettings::default(),
+            fail2ban_db: None,
         }
     }
 }

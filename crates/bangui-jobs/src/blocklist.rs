@@ -255,6 +255,25 @@ async fn apply(
     progress.total += (to_ban.len() + to_unban.len()) as u64;
     report(context, job_id, *progress).await;
 
+    // Countries of what this run bans, resolved by the geo job.
+    for batch in to_ban.chunks(crate::geo::GeoResolve::BATCH) {
+        let args = crate::geo::GeoResolve {
+            ips: batch.to_vec(),
+        };
+        let id = crate::queue::new_job_id();
+        if let Err(e) = crate::queue::enqueue(
+            context.db.pool(),
+            crate::geo::GeoResolve::QUEUE,
+            &id,
+            &args,
+            None,
+            3,
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "could not enqueue geo resolution");
+        }
+    }
     for chunk in to_ban.chunks(CHUNK) {
         let newly = client.ban(&jail, chunk).await.map_err(fail2ban_error)?;
         context.db.add_blocklist_members(source.id, chunk).await?;
@@ -263,8 +282,27 @@ async fn apply(
         progress.done += chunk.len() as u64;
         report(context, job_id, *progress).await;
     }
+    // fail2ban deletes the rows of what it unbans: archive them first (best effort; the
+    // import must not fail because the archive could not be written).
+    let archive = crate::history::Archive {
+        db: &context.db,
+        runtime: &context.runtime,
+        fail2ban_db: context.fail2ban_db.as_deref(),
+    };
+    if !to_unban.is_empty()
+        && let Err(e) = archive.archive_addresses(&to_unban).await
+    {
+        tracing::warn!(error = %e, "could not archive bans before lifting them");
+    }
     for chunk in to_unban.chunks(CHUNK) {
         stats.removed += client.unban(&jail, chunk).await.map_err(fail2ban_error)? as i32;
+        if let Err(e) = context
+            .db
+            .mark_unbanned(Some(jail.as_str()), chunk, "blocklist")
+            .await
+        {
+            tracing::error!(error = %e, "could not archive unbans");
+        }
         progress.done += chunk.len() as u64;
         report(context, job_id, *progress).await;
     }

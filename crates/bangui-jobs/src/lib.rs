@@ -9,7 +9,9 @@
 
 pub mod blocklist;
 pub mod fetch;
+pub mod geo;
 mod health_probe;
+pub mod history;
 pub mod import_schedule;
 pub mod parse;
 pub mod queue;
@@ -30,6 +32,8 @@ pub use schedule::every;
 pub struct JobSettings {
     /// Health probe: refreshes the shared fail2ban status.
     pub health_probe_every: Duration,
+    /// History archive: how often fail2ban's database is copied.
+    pub history_sync_every: Duration,
     /// A worker that missed heartbeats for this long is dead; its running jobs go to others.
     pub heartbeat: Duration,
     /// Jobs still running this long after SIGTERM are abandoned (and re-run elsewhere).
@@ -40,6 +44,7 @@ impl Default for JobSettings {
     fn default() -> Self {
         Self {
             health_probe_every: Duration::from_secs(10),
+            history_sync_every: Duration::from_secs(300),
             heartbeat: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(25),
         }
@@ -53,6 +58,10 @@ pub struct JobContext {
     pub db: Database,
     /// Limits of blocklist downloads.
     pub fetch: fetch::FetchSettings,
+    /// fail2ban's SQLite file; `None`: asked from fail2ban.
+    pub fail2ban_db: Option<std::path::PathBuf>,
+    /// Archived bans older than this many days are purged.
+    pub history_retention_days: u32,
 }
 
 /// Applies the queue's own migrations (schema `apalis`; needs the `hstore` extension).
@@ -78,6 +87,15 @@ pub async fn run(
         &settings,
     );
     let minutes = every(Duration::from_secs(60))?;
+    let history_sync =
+        queue::storage::<history::HistorySync>(&pool, history::HistorySync::QUEUE, &settings);
+    let history_purge =
+        queue::storage::<history::HistoryPurge>(&pool, history::HistoryPurge::QUEUE, &settings);
+    let sync_schedule = every(settings.history_sync_every)?;
+    let daily = every(Duration::from_secs(86_400))?;
+    let geo_resolve = queue::storage::<geo::GeoResolve>(&pool, geo::GeoResolve::QUEUE, &settings);
+    let geo_re_resolve =
+        queue::storage::<geo::GeoReResolve>(&pool, geo::GeoReResolve::QUEUE, &settings);
 
     let monitor = Monitor::new()
         .register({
@@ -118,6 +136,64 @@ pub async fn run(
                     .timeout(Duration::from_secs(3600))
                     .data(context.clone())
                     .build(blocklist::run)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-geo-resolve"))
+                    .backend(geo_resolve.clone().with_pubsub())
+                    .timeout(Duration::from_secs(600))
+                    .data(context.clone())
+                    .build(geo::run)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-geo-re-resolve"))
+                    .backend(geo_re_resolve.clone().with_pubsub())
+                    .timeout(Duration::from_secs(3600))
+                    .data(context.clone())
+                    .build(geo::run_re_resolve)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-history-sync-tick"))
+                    .backend(CronScheduler::new(sync_schedule.clone()))
+                    .data(context.clone())
+                    .build(history::tick_sync)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-history-purge-tick"))
+                    .backend(CronScheduler::new(daily.clone()))
+                    .data(context.clone())
+                    .build(history::tick_purge)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-history-sync"))
+                    .backend(history_sync.clone().with_pubsub())
+                    .timeout(Duration::from_secs(600))
+                    .data(context.clone())
+                    .build(history::run_sync)
+            }
+        })
+        .register({
+            let (context, name) = (context.clone(), name.clone());
+            move |_| {
+                WorkerBuilder::new(format!("{name}-history-purge"))
+                    .backend(history_purge.clone().with_pubsub())
+                    .timeout(Duration::from_secs(600))
+                    .data(context.clone())
+                    .build(history::run_purge)
             }
         })
         .shutdown_timeout(settings.shutdown_timeout);

@@ -9,6 +9,7 @@
 
 pub mod banlists;
 pub mod events;
+pub mod geo;
 pub mod operations;
 mod reload;
 pub mod status;
@@ -35,6 +36,8 @@ pub struct RuntimeSettings {
     pub fail2ban_client: PathBuf,
     /// Longest a reload may take.
     pub reload_timeout: Duration,
+    /// Country database (`.mmdb`); `None`: countries unknown.
+    pub geoip_db: Option<PathBuf>,
 }
 
 impl Default for RuntimeSettings {
@@ -44,6 +47,7 @@ impl Default for RuntimeSettings {
             config_dir: PathBuf::from("/etc/fail2ban"),
             fail2ban_client: PathBuf::from("fail2ban-client"),
             reload_timeout: Duration::from_secs(60),
+            geoip_db: None,
         }
     }
 }
@@ -75,17 +79,20 @@ struct Inner {
     settings: RuntimeSettings,
     ban_lists: banlists::LocalCache,
     events: EventHub,
+    geo: geo::GeoDb,
 }
 
 impl Runtime {
     pub fn new(redis: RedisStore, fail2ban: Client, settings: RuntimeSettings) -> Self {
         let events = EventHub::new(redis.clone());
+        let geo = geo::GeoDb::new(settings.geoip_db.clone());
         Self(Arc::new(Inner {
             redis,
             fail2ban,
             settings,
             ban_lists: banlists::LocalCache::default(),
             events,
+            geo,
         }))
     }
 
@@ -99,6 +106,11 @@ impl Runtime {
 
     pub fn settings(&self) -> &RuntimeSettings {
         &self.0.settings
+    }
+
+    /// The country database.
+    pub fn geo(&self) -> &geo::GeoDb {
+        &self.0.geo
     }
 
     /// Live events of all workers.

@@ -18,6 +18,8 @@ mod database;
 mod error;
 pub mod events;
 pub mod gate;
+pub mod geo;
+pub mod history;
 pub mod jobs;
 pub mod locks;
 pub mod rate_limit;

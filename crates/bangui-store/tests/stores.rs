@@ -336,3 +336,95 @@ async fn ban_lists_round_trip_through_redis() {
     store.drop_ban_list("sshd").await.unwrap();
     assert_eq!(store.ban_list("sshd").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn the_archive_deduplicates_marks_unbans_and_purges_by_age() {
+    use bangui_store::history::{ArchivedBan, HistoryFilter, Origin};
+    use chrono::{Duration as Span, Utc};
+
+    let db = Database::connect_lazy(
+        &fresh_database(&shared_postgres().url).unwrap(),
+        Duration::from_secs(3),
+        5,
+    )
+    .unwrap();
+    db.migrate().await.unwrap();
+    let now = Utc::now();
+    let ban = |ip: &str, started_at, duration_secs| ArchivedBan {
+        jail: "sshd".to_owned(),
+        ip: ip.parse().unwrap(),
+        started_at,
+        duration_secs,
+        ban_count: 1,
+        failures: 5,
+        matches: serde_json::json!(["line"]),
+        origin: Origin::Auto,
+    };
+    let old = now - Span::days(400);
+    let bans = [
+        ban("192.0.2.1", now, 600),
+        // The same ban seen twice in one batch, and a second later (bangui's clock against
+        // fail2ban's rounding): one row.
+        ban("192.0.2.1", now, 600),
+        ban("192.0.2.1", now + Span::seconds(1), 600),
+        // A later ban of the same address: its own row.
+        ban("192.0.2.1", now + Span::seconds(30), 600),
+        // Expired long ago, and permanent.
+        ban("192.0.2.2", old, 600),
+        ban("192.0.2.3", old, -1),
+    ];
+    assert_eq!(db.archive_bans(&bans).await.unwrap(), 4);
+    assert_eq!(db.archive_bans(&bans).await.unwrap(), 0);
+
+    // Only bans still in force are marked lifted.
+    let ips = [
+        "192.0.2.1".parse().unwrap(),
+        "192.0.2.2".parse().unwrap(),
+        "192.0.2.3".parse().unwrap(),
+    ];
+    assert_eq!(
+        db.mark_unbanned(Some("other-jail"), &ips, "session:ab")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        db.mark_unbanned(Some("sshd"), &ips[2..], "session:ab")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(db.mark_all_unbanned("session:cd").await.unwrap(), 2);
+    let (items, total) = db
+        .history_page(&HistoryFilter::default(), 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 4);
+    let lifted: Vec<_> = items
+        .iter()
+        .map(|e| (e.ip.ip().to_string(), e.unbanned_by.as_deref()))
+        .collect();
+    assert_eq!(
+        lifted,
+        [
+            ("192.0.2.1".to_owned(), Some("session:cd")),
+            ("192.0.2.1".to_owned(), Some("session:cd")),
+            ("192.0.2.3".to_owned(), Some("session:ab")),
+            ("192.0.2.2".to_owned(), None),
+        ]
+    );
+
+    let recent = HistoryFilter {
+        since: Some(now - Span::days(1)),
+        ..HistoryFilter::default()
+    };
+    assert_eq!(db.history_page(&recent, 1, 10).await.unwrap().1, 2);
+    assert_eq!(db.purge_history(now - Span::days(365)).await.unwrap(), 2);
+    assert_eq!(
+        db.history_page(&HistoryFilter::default(), 1, 10)
+            .await
+            .unwrap()
+            .1,
+        2
+    );
+}

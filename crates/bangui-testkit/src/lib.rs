@@ -80,6 +80,23 @@ pub fn shared_postgres() -> &'static Endpoint {
         .0
 }
 
+/// The real country database `make deps` fetches (`.cache/geoip/` of the checkout), or
+/// `$BANGUI_GEOIP_DB_PATH`.
+pub fn geoip_db() -> std::path::PathBuf {
+    let path = std::env::var_os("BANGUI_GEOIP_DB_PATH")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../.cache/geoip/geo-whois-asn-country.mmdb")
+        });
+    assert!(
+        path.is_file(),
+        "no country database at {} (make deps fetches it)",
+        path.display()
+    );
+    path
+}
+
 /// Polls `check` until it returns `Some`, or fails after `timeout` with `what` in the message.
 /// The readiness loop every start-up here uses; tests use it to wait for fail2ban to act.
 pub fn wait_for<T>(

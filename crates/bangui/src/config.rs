@@ -85,6 +85,9 @@ pub struct Fail2banArgs {
     /// Age in seconds after which the shared fail2ban status is refreshed on request.
     #[arg(long, env = "BANGUI_STATUS_MAX_AGE_SECONDS", default_value_t = 5)]
     pub status_max_age_seconds: u64,
+    /// Country database (.mmdb, GeoLite2 or ip-location-db layout); reloaded when it changes.
+    #[arg(long, env = "BANGUI_GEOIP_DB_PATH")]
+    pub geoip_db_path: Option<PathBuf>,
 }
 
 impl Fail2banArgs {
@@ -99,6 +102,7 @@ impl Fail2banArgs {
             status_max_age: Duration::from_secs(self.status_max_age_seconds),
             config_dir: self.fail2ban_config_dir.clone(),
             fail2ban_client: self.fail2ban_client.clone(),
+            geoip_db: self.geoip_db_path.clone(),
             ..bangui_runtime::RuntimeSettings::default()
         };
         bangui_runtime::Runtime::new(redis, client, settings)
@@ -122,9 +126,31 @@ pub struct JobArgs {
     /// Largest blocklist accepted, in bytes (downloaded, and after gzip).
     #[arg(long, env = "BANGUI_BLOCKLIST_MAX_BYTES", default_value_t = 32 << 20)]
     pub blocklist_max_bytes: u64,
+    /// Seconds between two copies of fail2ban's database into the ban archive.
+    #[arg(long, env = "BANGUI_HISTORY_SYNC_SECONDS", default_value_t = 300)]
+    pub history_sync_seconds: u64,
+    /// Archived bans are kept this many days.
+    #[arg(long, env = "BANGUI_HISTORY_RETENTION_DAYS", default_value_t = 365)]
+    pub history_retention_days: u32,
 }
 
 impl JobArgs {
+    /// What jobs work with.
+    pub fn context(
+        &self,
+        runtime: bangui_runtime::Runtime,
+        db: Database,
+        fail2ban: &Fail2banArgs,
+    ) -> bangui_jobs::JobContext {
+        bangui_jobs::JobContext {
+            runtime,
+            db,
+            fetch: self.fetch_settings(),
+            fail2ban_db: fail2ban.fail2ban_db.clone(),
+            history_retention_days: self.history_retention_days,
+        }
+    }
+
     pub fn fetch_settings(&self) -> bangui_jobs::fetch::FetchSettings {
         bangui_jobs::fetch::FetchSettings {
             max_bytes: self.blocklist_max_bytes,
@@ -136,6 +162,7 @@ impl JobArgs {
     pub fn settings(&self, shutdown_timeout: Duration) -> bangui_jobs::JobSettings {
         bangui_jobs::JobSettings {
             health_probe_every: Duration::from_secs(self.health_probe_seconds),
+            history_sync_every: Duration::from_secs(self.history_sync_seconds),
             heartbeat: Duration::from_secs(self.job_heartbeat_seconds.max(1)),
             shutdown_timeout,
         }
@@ -154,9 +181,6 @@ pub struct ServeArgs {
     pub redis: RedisArgs,
     #[command(flatten)]
     pub fail2ban: Fail2banArgs,
-    /// Country database (.mmdb) for geolocation.
-    #[arg(long, env = "BANGUI_GEOIP_DB_PATH")]
-    pub geoip_db_path: Option<PathBuf>,
     /// Session length offered at setup when none is chosen there.
     #[arg(long, env = "BANGUI_SESSION_DURATION_MINUTES", default_value_t = 60)]
     pub session_duration_minutes: u32,
@@ -205,6 +229,7 @@ impl ServeArgs {
             api_limit: RateLimit::per(self.api_requests_per_minute, Duration::from_secs(60)),
             default_session_minutes: self.session_duration_minutes,
             blocklist_fetch: self.job_args.fetch_settings(),
+            fail2ban_db: self.fail2ban.fail2ban_db.clone(),
             ..HttpSettings::default()
         })
     }

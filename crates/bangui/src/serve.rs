@@ -37,11 +37,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::listen();
     let grace = Duration::from_secs(args.shutdown_timeout_seconds);
     let jobs = args.jobs.then(|| {
-        let context = bangui_jobs::JobContext {
-            runtime,
-            db,
-            fetch: args.job_args.fetch_settings(),
-        };
+        let context = args.job_args.context(runtime, db, &args.fail2ban);
         tokio::spawn(bangui_jobs::run(
             context,
             args.job_args.settings(grace),

@@ -14,11 +14,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         .settings(Duration::from_secs(args.shutdown_timeout_seconds));
     let shutdown = Shutdown::listen();
     bangui_jobs::run(
-        bangui_jobs::JobContext {
-            runtime,
-            db,
-            fetch: args.jobs.fetch_settings(),
-        },
+        args.jobs.context(runtime, db, &args.fail2ban),
         settings,
         shutdown.requested(),
     )

@@ -592,3 +592,357 @@ async fn sources_schedule_and_preview_through_the_api() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The country the database itself gives an address (ip-location-db layout).
+fn country_in(db: &std::path::Path, ip: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Record {
+        country_code: String,
+    }
+    let reader = maxminddb::Reader::open_readfile(db).unwrap();
+    let record: Record = reader
+        .lookup(ip.parse().unwrap())
+        .unwrap()
+        .decode()
+        .unwrap()
+        .unwrap();
+    record.country_code
+}
+
+#[tokio::test]
+async fn imported_addresses_get_countries_and_a_re_resolve_fills_the_gaps() {
+    let real_db = bangui_testkit::geoip_db();
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("country.mmdb");
+    let server = ListServer::start().unwrap();
+    server.put("/first.txt", "8.8.8.8\n1.1.1.1\n193.0.14.129\n");
+    server.put("/second.txt", "9.9.9.9\n2a00:1450:4001:800::200e\n");
+    let cluster = with_job_workers(
+        cluster(lab().env("BANGUI_GEOIP_DB_PATH", db_path.to_str().unwrap())),
+        1,
+        &[],
+    );
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let country = |ip: &'static str| {
+        let (caller, base, cookie) = (&caller, base.clone(), cookie.clone());
+        async move {
+            caller
+                .get(&base, &format!("/geo/{ip}"), Some(&cookie))
+                .await
+                .body
+        }
+    };
+    let geo_rows = || psql(&cluster.database_url, "SELECT count(*) FROM geo_cache").unwrap();
+
+    // Imported before the database exists: stored unresolved, not as some country.
+    let first = create_source(&caller, &base, &cookie, "first", &server.url("/first.txt")).await;
+    finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, first).await,
+    )
+    .await;
+    for _ in 0..200 {
+        if geo_rows() == "3" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = country("8.8.8.8").await;
+    assert_eq!(
+        (before["cached"].as_bool(), before["country"].is_null()),
+        (Some(true), true),
+        "{before}"
+    );
+    assert_eq!(before["source"], "none");
+
+    std::fs::copy(&real_db, &db_path).unwrap();
+    let job = caller
+        .post(&base, "/geo/re-resolve", Some(&cookie), json!({}))
+        .await;
+    assert_eq!(job.status, StatusCode::ACCEPTED, "{}", job.body);
+    let done = finished(
+        &caller,
+        &base,
+        &cookie,
+        job.body["job_id"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(done.body["result"]["retried"], 3, "{}", done.body);
+    for ip in ["8.8.8.8", "1.1.1.1", "193.0.14.129"] {
+        let answer = country(ip).await;
+        assert_eq!(
+            answer["country"],
+            country_in(&real_db, ip),
+            "{ip}: {answer}"
+        );
+        assert_eq!(answer["source"], "mmdb");
+    }
+    assert_eq!(country("8.8.8.8").await["country"], "US");
+
+    // With the database in place, new bans get their country straight away.
+    let second = create_source(
+        &caller,
+        &base,
+        &cookie,
+        "second",
+        &server.url("/second.txt"),
+    )
+    .await;
+    finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, second).await,
+    )
+    .await;
+    for _ in 0..200 {
+        if geo_rows() == "5" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for ip in ["9.9.9.9", "2a00:1450:4001:800::200e"] {
+        let answer = country(ip).await;
+        assert_eq!(
+            (answer["cached"].as_bool(), answer["country"].as_str()),
+            (Some(true), Some(country_in(&real_db, ip).as_str())),
+            "{ip}: {answer}"
+        );
+    }
+    assert_eq!(
+        caller
+            .get(&base, "/geo/not-an-ip", Some(&cookie))
+            .await
+            .code(),
+        "invalid_address"
+    );
+}
+
+/// Waits (up to 30 s) until fail2ban's jail bans `ip`.
+async fn banned_in(cluster: &Cluster, jail: &str, ip: &str) {
+    for _ in 0..300 {
+        let banned = fail2ban_says(cluster, &["get", jail, "banip"]);
+        if banned.as_array().unwrap().iter().any(|b| b == ip) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{jail} never banned {ip}");
+}
+
+async fn history_sync(caller: &Caller, base: &str, cookie: &str) -> Value {
+    let job = caller
+        .post(base, "/history/sync", Some(cookie), json!({}))
+        .await;
+    assert_eq!(job.status, StatusCode::ACCEPTED, "{}", job.body);
+    let done = finished(caller, base, cookie, job.body["job_id"].as_str().unwrap()).await;
+    assert_eq!(done.body["state"], "done", "{}", done.body);
+    done.body["result"].clone()
+}
+
+/// `(jail, ip, origin, unbanned_by)` of every archived ban, sorted.
+async fn archive(
+    caller: &Caller,
+    base: &str,
+    cookie: &str,
+) -> Vec<(String, String, String, Option<String>)> {
+    let answer = caller
+        .get(base, "/history?page_size=500", Some(cookie))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let mut rows: Vec<_> = answer.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["jail"].as_str().unwrap().to_owned(),
+                e["ip"].as_str().unwrap().to_owned(),
+                e["origin"].as_str().unwrap().to_owned(),
+                e["unbanned_by"]
+                    .as_str()
+                    .map(|by| by.split(':').next().unwrap().to_owned()),
+            )
+        })
+        .collect();
+    assert_eq!(answer.body["total"].as_u64(), Some(rows.len() as u64));
+    rows.sort();
+    rows
+}
+
+fn row(
+    jail: &str,
+    ip: &str,
+    origin: &str,
+    unbanned_by: Option<&str>,
+) -> (String, String, String, Option<String>) {
+    (
+        jail.to_owned(),
+        ip.to_owned(),
+        origin.to_owned(),
+        unbanned_by.map(str::to_owned),
+    )
+}
+
+#[tokio::test]
+async fn the_archive_keeps_filter_manual_and_imported_bans_after_their_unban() {
+    let server = ListServer::start().unwrap();
+    server.put("/list.txt", "11.0.1.7\n11.0.2.7\n");
+    let cluster = with_job_workers(cluster(lab()), 2, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let (base, other) = (cluster.url(0), cluster.url(1));
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+
+    // Two bans by the filter, one by hand, two by an import.
+    f2b.append_failures("test", "198.51.100.7", 3).unwrap();
+    f2b.append_failures("test", "198.51.100.8", 3).unwrap();
+    banned_in(&cluster, "test", "198.51.100.7").await;
+    banned_in(&cluster, "test", "198.51.100.8").await;
+    let ban = caller
+        .post(
+            &other,
+            "/bans",
+            Some(&cookie),
+            json!({ "ip": "203.0.113.9", "jail": "test" }),
+        )
+        .await;
+    assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
+    let source = create_source(&caller, &base, &cookie, "list", &server.url("/list.txt")).await;
+    let import = finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, source).await,
+    )
+    .await;
+    assert_eq!(import.body["state"], "done", "{}", import.body);
+
+    // A filter ban lifted by hand before any sync copied it: fail2ban deletes its row, the
+    // archive keeps it.
+    let unban = caller
+        .delete(
+            &other,
+            "/bans",
+            Some(&cookie),
+            json!({ "ip": "198.51.100.8" }),
+        )
+        .await;
+    assert_eq!(unban.status, StatusCode::OK, "{}", unban.body);
+    let rows_left = fail2ban_says(&cluster, &["get", "test", "banip"]);
+    assert!(
+        !rows_left
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b == "198.51.100.8"),
+        "{rows_left}"
+    );
+
+    // The first sync backfills the rest; the manual ban, archived as it happened, is not
+    // copied twice.
+    let first = history_sync(&caller, &base, &cookie).await;
+    assert_eq!(first["archived"], 3, "{first}");
+    let expected = vec![
+        row("blocklist-import", "11.0.1.7", "blocklist", None),
+        row("blocklist-import", "11.0.2.7", "blocklist", None),
+        row("test", "198.51.100.7", "auto", None),
+        row("test", "198.51.100.8", "auto", Some("session")),
+        row("test", "203.0.113.9", "manual", None),
+    ];
+    assert_eq!(archive(&caller, &base, &cookie).await, expected);
+    assert_eq!(history_sync(&caller, &other, &cookie).await["archived"], 0);
+
+    // Unbans by hand and by the list dropping an address: the bans stay, marked lifted.
+    for ip in ["198.51.100.7", "203.0.113.9"] {
+        let unban = caller
+            .delete(
+                &base,
+                "/bans",
+                Some(&cookie),
+                json!({ "ip": ip, "jail": "test" }),
+            )
+            .await;
+        assert_eq!(unban.body["unbanned"], 1, "{}", unban.body);
+    }
+    server.put("/list.txt", "11.0.1.7\n");
+    let reimport = finished(
+        &caller,
+        &base,
+        &cookie,
+        &import_now(&caller, &base, &cookie, source).await,
+    )
+    .await;
+    assert_eq!(reimport.body["state"], "done", "{}", reimport.body);
+    assert_eq!(history_sync(&caller, &base, &cookie).await["archived"], 0);
+    assert_eq!(
+        archive(&caller, &other, &cookie).await,
+        vec![
+            row("blocklist-import", "11.0.1.7", "blocklist", None),
+            row(
+                "blocklist-import",
+                "11.0.2.7",
+                "blocklist",
+                Some("blocklist")
+            ),
+            row("test", "198.51.100.7", "auto", Some("session")),
+            row("test", "198.51.100.8", "auto", Some("session")),
+            row("test", "203.0.113.9", "manual", Some("session")),
+        ]
+    );
+
+    // The filter ban keeps its matched lines and failures; filters narrow the list.
+    let auto = caller
+        .get(&base, "/history?ip=198.51.100.7&range=24h", Some(&cookie))
+        .await;
+    assert_eq!(auto.body["total"], 1, "{}", auto.body);
+    assert_eq!(auto.body["items"][0]["failures"], 3, "{}", auto.body);
+    assert_eq!(
+        auto.body["items"][0]["matches"].as_array().unwrap().len(),
+        3,
+        "{}",
+        auto.body
+    );
+    let manual = caller
+        .get(&base, "/history?origin=manual&jail=test", Some(&cookie))
+        .await;
+    assert_eq!(manual.body["total"], 1, "{}", manual.body);
+    let imported = caller
+        .get(
+            &base,
+            "/history?origin=blocklist&page_size=1&page=2",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(
+        (
+            imported.body["total"].as_u64(),
+            imported.body["items"].as_array().unwrap().len()
+        ),
+        (Some(2), 1),
+        "{}",
+        imported.body
+    );
+    for (query, code) in [
+        ("origin=robot", "invalid_origin"),
+        ("ip=1.2.3", "invalid_address"),
+        ("jail=../etc", "invalid_jail_name"),
+        ("page_size=0", "invalid_pagination"),
+    ] {
+        let answer = caller
+            .get(&base, &format!("/history?{query}"), Some(&cookie))
+            .await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code),
+            "{query}: {}",
+            answer.body
+        );
+    }
+    let bad_range = caller.get(&base, "/history?range=1y", Some(&cookie)).await;
+    assert!(bad_range.status.is_client_error(), "{}", bad_range.body);
+}

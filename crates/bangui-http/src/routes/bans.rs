@@ -1,15 +1,18 @@
 //! `/api/v1/bans/*`: bans across jails.
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use axum::{Extension, Json};
 use bangui_core::JailName;
+use bangui_jobs::history::Archive;
+use bangui_store::history::{ArchivedBan, Origin};
 use bangui_store::now_ms;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::jails::BanItem;
-use crate::audit::with_details;
+use crate::audit::{session_actor, with_details};
+use crate::auth::AuthSession;
 use crate::error::ApiError;
 use crate::extract::{
     ApiJson, ApiQuery, Paged, Pagination, address_field, jail_field, search_text,
@@ -78,6 +81,24 @@ pub async fn ban(
     let ip = address_field("ip", &request.ip)?;
     let jail = jail_field("jail", &request.jail)?;
     let newly = state.runtime.ban(&jail, ip).await?;
+    if newly {
+        archive_manual_ban(&state, &jail, ip).await;
+        // Its country, for the map; best effort.
+        let id = bangui_jobs::queue::new_job_id();
+        let args = bangui_jobs::geo::GeoResolve { ips: vec![ip] };
+        if let Err(e) = bangui_jobs::queue::enqueue(
+            state.db.pool(),
+            bangui_jobs::geo::GeoResolve::QUEUE,
+            &id,
+            &args,
+            None,
+            3,
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "could not enqueue geo resolution");
+        }
+    }
     let body = json!({ "ip": ip.to_string(), "jail": jail, "newly_banned": newly });
     Ok(with_details(Json(body.clone()), body))
 }
@@ -93,6 +114,7 @@ pub struct UnbanRequest {
 /// `DELETE /bans {"ip", "jail"?}`: in one jail, or in every jail.
 pub async fn unban(
     State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
     ApiJson(request): ApiJson<UnbanRequest>,
 ) -> Result<Response, ApiError> {
     let ip = address_field("ip", &request.ip)?;
@@ -101,18 +123,68 @@ pub async fn unban(
         .as_deref()
         .map(|j| jail_field("jail", j))
         .transpose()?;
+    // fail2ban deletes the rows of what it unbans by hand: archive them first.
+    if let Err(e) = archive(&state).archive_addresses(&[ip]).await {
+        tracing::warn!(error = %e, "could not archive the ban before unbanning");
+    }
     let count = state.runtime.unban(ip, jail.as_ref()).await?;
+    let by = session_actor(&auth.session.id);
+    if let Err(e) = state.db.mark_unbanned(jail.as_deref(), &[ip], &by).await {
+        tracing::error!(error = %e, "could not archive an unban");
+    }
     let body = json!({ "ip": ip.to_string(), "jail": jail, "unbanned": count });
     Ok(with_details(Json(body.clone()), body))
 }
 
 /// `DELETE /bans/all`: lifts every ban of every jail.
-pub async fn unban_all(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn unban_all(
+    State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
+) -> Result<Response, ApiError> {
+    // fail2ban deletes every ban row: archive them all first.
+    if let Err(e) = archive(&state).sync().await {
+        tracing::warn!(error = %e, "could not archive the bans before unbanning all");
+    }
     let count = state.runtime.unban_all().await?;
+    if let Err(e) = state
+        .db
+        .mark_all_unbanned(&session_actor(&auth.session.id))
+        .await
+    {
+        tracing::error!(error = %e, "could not archive an unban of everything");
+    }
     Ok(with_details(
         Json(json!({ "unbanned": count })),
         json!({ "unbanned": count }),
     ))
+}
+
+/// The ban archive as this worker reaches it.
+fn archive(state: &AppState) -> Archive<'_> {
+    Archive {
+        db: &state.db,
+        runtime: &state.runtime,
+        fail2ban_db: state.settings.fail2ban_db.as_deref(),
+    }
+}
+
+/// A ban made through bangui goes into the archive at once (fail2ban's own row would be
+/// deleted by a manual unban before the next sync could copy it).
+async fn archive_manual_ban(state: &AppState, jail: &JailName, ip: std::net::IpAddr) {
+    let duration_secs = state.runtime.fail2ban().bantime(jail).await.unwrap_or(-1);
+    let ban = ArchivedBan {
+        jail: jail.to_string(),
+        ip,
+        started_at: chrono::Utc::now(),
+        duration_secs,
+        ban_count: 1,
+        failures: 0,
+        matches: json!([]),
+        origin: Origin::Manual,
+    };
+    if let Err(e) = state.db.archive_bans(&[ban]).await {
+        tracing::error!(error = %e, "could not archive a ban");
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,7 +6,9 @@ pub mod bans;
 pub mod blocklists;
 pub mod dashboard;
 pub mod events;
+pub mod geo;
 pub mod health;
+pub mod history;
 pub mod jails;
 pub mod jobs;
 pub mod metrics;
@@ -49,6 +51,10 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/events", get(events::stream))
         .route("/audit", get(audit::list))
         .route("/jobs/{id}", get(jobs::get))
+        .route("/history", get(history::list))
+        .route("/history/sync", post(history::sync))
+        .route("/geo/re-resolve", post(geo::re_resolve))
+        .route("/geo/{ip}", get(geo::get))
         .route(
             "/blocklists",
             get(blocklists::list).post(blocklists::create),

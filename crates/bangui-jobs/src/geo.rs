@@ -1,0 +1,90 @@
+//! Geo resolution: countries of banned addresses, from the local country database into the
+//! PostgreSQL cache. Addresses the database does not know (or all, while there is no database)
+//! are kept unresolved; a re-resolve retries them.
+
+use std::net::IpAddr;
+
+use apalis::prelude::*;
+use bangui_store::jobs::Progress;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::JobContext;
+
+/// Resolve these addresses (newly banned ones).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GeoResolve {
+    pub ips: Vec<IpAddr>,
+}
+
+impl GeoResolve {
+    pub const QUEUE: &'static str = "geo-resolve";
+    /// Addresses per job.
+    pub const BATCH: usize = 10_000;
+}
+
+/// Retry every unresolved address.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GeoReResolve {}
+
+impl GeoReResolve {
+    pub const QUEUE: &'static str = "geo-re-resolve";
+}
+
+/// Looks the addresses up and stores the answers: `(resolved, unresolved)`.
+pub async fn resolve(
+    context: &JobContext,
+    ips: &[IpAddr],
+) -> Result<(usize, usize), bangui_store::StoreError> {
+    let geo = context.runtime.geo();
+    let source = if geo.available() { "mmdb" } else { "none" };
+    let countries = geo.countries(ips);
+    let resolved = countries.iter().filter(|c| c.is_some()).count();
+    let answers: Vec<(IpAddr, Option<String>)> = ips.iter().copied().zip(countries).collect();
+    for chunk in answers.chunks(GeoResolve::BATCH) {
+        context.db.store_countries(chunk, source).await?;
+    }
+    Ok((resolved, ips.len() - resolved))
+}
+
+pub(crate) async fn run(job: GeoResolve, context: Data<JobContext>) -> Result<Value, BoxDynError> {
+    let (resolved, unresolved) = resolve(&context, &job.ips).await?;
+    Ok(json!({ "resolved": resolved, "unresolved": unresolved }))
+}
+
+pub(crate) async fn run_re_resolve(
+    _: GeoReResolve,
+    context: Data<JobContext>,
+    id: TaskId,
+) -> Result<Value, BoxDynError> {
+    let job_id = id.to_string();
+    // The database may have been added or updated just now: that is why one re-resolves.
+    context.runtime.geo().check_now();
+    let total = u64::try_from(context.db.unresolved_count().await?).unwrap_or(0);
+    let (mut done, mut resolved) = (0u64, 0usize);
+    let mut after = None;
+    loop {
+        let page = context
+            .db
+            .unresolved_addresses(after, GeoResolve::BATCH as i64)
+            .await?;
+        let Some(last) = page.last().copied() else {
+            break;
+        };
+        resolved += resolve(&context, &page).await?.0;
+        done += page.len() as u64;
+        after = Some(last);
+        let _ = context
+            .runtime
+            .redis()
+            .set_job_progress(
+                &job_id,
+                Progress {
+                    done,
+                    total: total.max(done),
+                },
+            )
+            .await;
+    }
+    Ok(json!({ "retried": done, "resolved": resolved }))
+}
