@@ -23,6 +23,7 @@ use apalis::prelude::*;
 use apalis_cron::CronScheduler;
 use bangui_runtime::Runtime;
 use bangui_store::Database;
+use queue::Watch;
 
 pub use health_probe::HealthProbe;
 pub use schedule::every;
@@ -112,7 +113,7 @@ pub async fn run(
                 (context.clone(), name.clone(), settings.health_probe_every);
             move |_| {
                 WorkerBuilder::new(format!("{name}-health-probe"))
-                    .backend(probe.clone().with_pubsub())
+                    .backend(queue::watched(probe.clone(), Watch::Loosely))
                     .timeout(timeout.max(Duration::from_secs(5)))
                     .data(context.clone())
                     .build(health_probe::run)
@@ -131,7 +132,7 @@ pub async fn run(
             let (context, name) = (context.clone(), name.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-blocklist-import"))
-                    .backend(imports.clone().with_pubsub())
+                    .backend(queue::watched(imports.clone(), Watch::Closely))
                     // Big lists take minutes against a firewall; a hung run must end.
                     .timeout(Duration::from_secs(3600))
                     .data(context.clone())
@@ -142,7 +143,7 @@ pub async fn run(
             let (context, name) = (context.clone(), name.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-geo-resolve"))
-                    .backend(geo_resolve.clone().with_pubsub())
+                    .backend(queue::watched(geo_resolve.clone(), Watch::Loosely))
                     .timeout(Duration::from_secs(600))
                     .data(context.clone())
                     .build(geo::run)
@@ -152,7 +153,7 @@ pub async fn run(
             let (context, name) = (context.clone(), name.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-geo-re-resolve"))
-                    .backend(geo_re_resolve.clone().with_pubsub())
+                    .backend(queue::watched(geo_re_resolve.clone(), Watch::Closely))
                     .timeout(Duration::from_secs(3600))
                     .data(context.clone())
                     .build(geo::run_re_resolve)
@@ -180,7 +181,7 @@ pub async fn run(
             let (context, name) = (context.clone(), name.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-history-sync"))
-                    .backend(history_sync.clone().with_pubsub())
+                    .backend(queue::watched(history_sync.clone(), Watch::Closely))
                     .timeout(Duration::from_secs(600))
                     .data(context.clone())
                     .build(history::run_sync)
@@ -190,7 +191,7 @@ pub async fn run(
             let (context, name) = (context.clone(), name.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-history-purge"))
-                    .backend(history_purge.clone().with_pubsub())
+                    .backend(queue::watched(history_purge.clone(), Watch::Loosely))
                     .timeout(Duration::from_secs(600))
                     .data(context.clone())
                     .build(history::run_purge)

@@ -1,7 +1,9 @@
 //! Putting jobs on the queue: once per key, with an id the caller knows.
 
-use apalis::prelude::TaskBuilder;
-use apalis_postgres::{Config, PostgresStorage};
+use std::time::Duration;
+
+use apalis::prelude::{PollWith, Strategy, TaskBuilder};
+use apalis_postgres::{Config, PostgresStorage, Pubsub};
 use serde::Serialize;
 use sqlx::PgPool;
 use ulid::Ulid;
@@ -17,6 +19,37 @@ pub fn storage<Args>(pool: &PgPool, queue: &str, settings: &JobSettings) -> Post
         .missed_heartbeats(3)
         .batch_size(1);
     PostgresStorage::new(pool).with_config(config)
+}
+
+/// How often a worker looks at its queue besides being notified of new jobs. apalis writes a
+/// finished job's outcome when its worker next wakes (the wake at the end of a job can come
+/// before the outcome is handed over), and a notification can be lost while the listening
+/// connection reconnects: the poll bounds both.
+#[derive(Debug, Clone, Copy)]
+pub enum Watch {
+    /// Jobs someone is watching (a progress bar): their outcome within a second.
+    Closely,
+    /// Background jobs.
+    Loosely,
+}
+
+impl Watch {
+    fn every(self) -> Duration {
+        match self {
+            Self::Closely => Duration::from_secs(1),
+            Self::Loosely => Duration::from_secs(10),
+        }
+    }
+}
+
+/// The queue as a worker consumes it: notified of new jobs (PostgreSQL `LISTEN`), and polled.
+pub fn watched<Args>(
+    storage: PostgresStorage<Args>,
+    watch: Watch,
+) -> PollWith<PostgresStorage<Args>, Strategy> {
+    let listener = Pubsub::new(storage.pool().clone(), storage.config().queue.to_string());
+    let strategy = Strategy::new().stream(listener).interval(watch.every());
+    PollWith::new(storage, strategy)
 }
 
 /// Why a job could not be enqueued.
