@@ -1,6 +1,6 @@
 //! [`Client`]: the typed API over fail2ban's commands.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,9 @@ struct Inner {
     /// Forgotten whenever fail2ban is unreachable: the next one may be another version.
     capabilities: Mutex<Option<Capabilities>>,
     batch: BatchConfig,
+    /// The chunk size each batch command (`set <jail> banip`, …) ended with last time: the
+    /// next batch of it starts there instead of probing from `first_chunk` again.
+    learned_chunks: Mutex<HashMap<String, usize>>,
 }
 
 /// How ban and unban batches are cut into commands.
@@ -88,6 +91,7 @@ impl ClientBuilder {
                 turn: tokio::sync::Mutex::new(()),
                 capabilities: Mutex::new(None),
                 batch: self.batch,
+                learned_chunks: Mutex::default(),
             }),
         }
     }
@@ -106,7 +110,7 @@ impl Client {
             batch: BatchConfig {
                 target: Duration::from_millis(300),
                 first_chunk: 25,
-                max_chunk: 1000,
+                max_chunk: 5000,
             },
         }
     }
@@ -413,7 +417,8 @@ impl Client {
         let batch = &self.inner.batch;
         let mut total = 0;
         let mut done = 0;
-        let mut chunk = batch.first_chunk;
+        let key = head.join(" ");
+        let mut chunk = self.learned_chunk(&key).unwrap_or(batch.first_chunk);
         while done < ips.len() {
             let part = &ips[done..(done + chunk).min(ips.len())];
             let mut args: Vec<Value> = head.iter().map(|w| Value::str(*w)).collect();
@@ -425,7 +430,14 @@ impl Client {
             progress(done);
             chunk = next_chunk(chunk, part.len(), exchange.service_time, batch);
         }
+        if let Ok(mut learned) = self.inner.learned_chunks.lock() {
+            learned.insert(key, chunk);
+        }
         Ok(total)
+    }
+
+    fn learned_chunk(&self, key: &str) -> Option<usize> {
+        self.inner.learned_chunks.lock().ok()?.get(key).copied()
     }
 
     /// `get <jail> banip --with-time`: every ban of the jail with start, duration and expiry,
