@@ -29,6 +29,7 @@ bench: deps
 	$(CARGO) bench -p bangui-fail2ban --bench ban_throughput
 	$(CARGO) bench -p bangui --bench session_check
 	$(CARGO) bench -p bangui --bench jails_at_scale
+	$(CARGO) bench -p bangui --bench jobs_at_scale
 
 ## lint: formatting and clippy, warnings are errors
 lint:

@@ -1,0 +1,271 @@
+//! `make bench`: the jobs of issue 5 on a real job worker (release build) with real Redis,
+//! PostgreSQL and fail2ban, each against a baseline measured in the same run.
+//!
+//! * a 20,000-address list imported through bangui (download, parse, difference, bans in
+//!   chunks, membership in PostgreSQL) against one `fail2ban-client set blocklist-import banip
+//!   <all>` of as many fresh addresses (goal: throughput ratio ≥ 0.9);
+//! * re-import of the unchanged list (goal ≤ 2 s), against the first import;
+//! * geo resolution of 100,000 addresses into PostgreSQL through the queue (goal ≤ 3 s),
+//!   against the bare country lookups of the same addresses in this process.
+
+#![allow(clippy::unwrap_used)] // a benchmark that cannot set itself up should stop loudly
+
+mod common;
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bangui_jobs::geo::GeoResolve;
+use bangui_jobs::queue;
+use bangui_runtime::geo::GeoDb;
+use bangui_store::Database;
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use bangui_testkit::postgres::psql;
+use bangui_testkit::{Layout, ListServer, Postgres, Redis};
+use serde_json::{Value, json};
+
+const LIST: u32 = 20_000;
+const GEO: u32 = 100_000;
+
+/// `count` distinct public addresses whose first octet is `first`.
+fn addresses(first: u8, count: u32) -> Vec<IpAddr> {
+    (0..count)
+        .map(|i| IpAddr::from([first + (i >> 16) as u8, (i >> 8) as u8, i as u8, 9]))
+        .collect()
+}
+
+fn banned_count(cluster: &Cluster) -> usize {
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+    let out = Command::new("fail2ban-client")
+        .arg("-s")
+        .arg(f2b.socket())
+        .args(["get", "blocklist-import", "banip"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .count()
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/api/v1{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("x-bangui-request", "1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Imports the source now; returns the job id and the run's statistics once the job is
+    /// done.
+    async fn import(&self, source: i64) -> (String, Value) {
+        let job = self
+            .post(&format!("/blocklists/{source}/import"), json!({}))
+            .await;
+        let id = job["job_id"].as_str().unwrap();
+        loop {
+            let answer: Value = self
+                .http
+                .get(format!("{}/api/v1/jobs/{id}", self.base))
+                .header("cookie", &self.cookie)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            match answer["state"].as_str() {
+                Some("done") => {
+                    return (id.to_owned(), answer["result"]["runs"][0]["stats"].clone());
+                }
+                Some("failed") => panic!("import failed: {answer}"),
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let redis = Redis::start().unwrap();
+    let pg = Postgres::start().unwrap();
+    let geoip = bangui_testkit::geoip_db();
+    let mut options = ClusterOptions::workers(1)
+        .env("BANGUI_API_REQUESTS_PER_MINUTE", "1000000000")
+        .env("BANGUI_BLOCKLIST_ALLOW_PRIVATE", "true")
+        .env("BANGUI_GEOIP_DB_PATH", geoip.to_str().unwrap())
+        .env("RUST_LOG", "warn");
+    options.fail2ban = Some(Layout::Test);
+    options.redis_url = Some(redis.url());
+    options.postgres_admin_url = Some(pg.url("postgres"));
+    let mut cluster = Cluster::start(Path::new(env!("CARGO_BIN_EXE_bangui")), options).unwrap();
+    // Its readiness is read from its log at info level.
+    cluster.start_job_worker(&[("RUST_LOG", "info")]).unwrap();
+    let http = reqwest::Client::new();
+    let base = cluster.url(0);
+    let cookie = common::session(&http, &base).await;
+    let api = Api { http, base, cookie };
+    let socket = cluster.fail2ban.as_ref().unwrap().socket().to_owned();
+
+    // Baseline: fail2ban-client bans 20,000 fresh addresses in one command.
+    let fresh: Vec<String> = addresses(31, LIST)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let started = Instant::now();
+    let status = Command::new("fail2ban-client")
+        .arg("-s")
+        .arg(&socket)
+        .args(["set", "blocklist-import", "banip"])
+        .args(&fresh)
+        .output()
+        .unwrap();
+    let baseline = started.elapsed();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert_eq!(banned_count(&cluster), LIST as usize);
+    let status = Command::new("fail2ban-client")
+        .arg("-s")
+        .arg(&socket)
+        .args(["unban", "--all"])
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    assert_eq!(banned_count(&cluster), 0);
+
+    // bangui: the same number of other fresh addresses, as a list served over HTTP.
+    let server = ListServer::start().unwrap();
+    let list: Vec<String> = addresses(41, LIST)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    server.put("/list.txt", list.join("\n"));
+    let source = api
+        .post(
+            "/blocklists",
+            json!({ "name": "bench", "url": server.url("/list.txt") }),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let started = Instant::now();
+    let (job, stats) = api.import(source).await;
+    let seen = started.elapsed();
+    let import = run_duration(&cluster, &job);
+    assert_eq!(stats["newly_banned"], LIST, "{stats}");
+    assert_eq!(banned_count(&cluster), LIST as usize);
+    let (job, stats) = api.import(source).await;
+    let reimport = run_duration(&cluster, &job);
+    assert_eq!(
+        (stats["newly_banned"].as_u64(), stats["removed"].as_u64()),
+        (Some(0), Some(0)),
+        "{stats}"
+    );
+
+    let ratio = baseline.as_secs_f64() / import.as_secs_f64();
+    println!("blocklist import of {LIST} fresh addresses");
+    println!(
+        "  fail2ban-client banip <all> (baseline)   {:>7.2} s",
+        baseline.as_secs_f64()
+    );
+    println!(
+        "  bangui import run (download → finished) {:>7.2} s  throughput ratio {ratio:.2}  goal ≥ 0.9: {}",
+        import.as_secs_f64(),
+        verdict(ratio >= 0.9)
+    );
+    println!(
+        "  the same as the API shows it             {:>7.2} s  (POST → job done; outcomes are polled every second)",
+        seen.as_secs_f64()
+    );
+    println!(
+        "  re-import of the unchanged list          {:>7.2} s  ({:.2}x the first)  goal ≤ 2 s: {}",
+        reimport.as_secs_f64(),
+        reimport.as_secs_f64() / import.as_secs_f64(),
+        verdict(reimport <= Duration::from_secs(2))
+    );
+
+    // Geo: 100,000 addresses through the queue into PostgreSQL, against the bare lookups.
+    let ips = addresses(51, GEO);
+    let reader = GeoDb::new(Some(geoip));
+    let started = Instant::now();
+    let countries = reader.countries(&ips);
+    let lookups = started.elapsed();
+    assert!(countries.iter().filter(|c| c.is_some()).count() > GEO as usize / 2);
+    let db = Database::connect_lazy(&cluster.database_url, Duration::from_secs(5), 2).unwrap();
+    let cached = || {
+        psql(&cluster.database_url, "SELECT count(*) FROM geo_cache")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let before = cached();
+    let started = Instant::now();
+    for batch in ips.chunks(GeoResolve::BATCH) {
+        let args = GeoResolve {
+            ips: batch.to_vec(),
+        };
+        queue::enqueue(
+            db.pool(),
+            GeoResolve::QUEUE,
+            &queue::new_job_id(),
+            &args,
+            None,
+            3,
+        )
+        .await
+        .unwrap();
+    }
+    while cached() < before + u64::from(GEO) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let geo = started.elapsed();
+    println!("geo resolution of {GEO} addresses");
+    println!(
+        "  country lookups in process (baseline)    {:>7.2} s",
+        lookups.as_secs_f64()
+    );
+    println!(
+        "  through the queue into PostgreSQL        {:>7.2} s  ({:.1}x baseline)  goal ≤ 3 s: {}",
+        geo.as_secs_f64(),
+        geo.as_secs_f64() / lookups.as_secs_f64(),
+        verdict(geo <= Duration::from_secs(3))
+    );
+}
+
+/// How long an import job's run took, from the import log.
+fn run_duration(cluster: &Cluster, job: &str) -> Duration {
+    let seconds = psql(
+        &cluster.database_url,
+        &format!("SELECT extract(epoch FROM finished_at - started_at) FROM blocklist_runs WHERE job_id = '{job}'"),
+    )
+    .unwrap();
+    Duration::from_secs_f64(seconds.trim().parse().unwrap())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
