@@ -77,6 +77,13 @@ pub fn new_job_id() -> String {
     Ulid::generate().to_string()
 }
 
+/// How long ago a job id was made (ULIDs carry their creation time); `None` for an id that is
+/// not a ULID, or one from the future.
+pub fn job_id_age(id: &str) -> Option<Duration> {
+    let made = Ulid::from_string(id).ok()?.datetime();
+    std::time::SystemTime::now().duration_since(made).ok()
+}
+
 /// Enqueues `args` on `queue` under the id `id` (see [`new_job_id`]). With a `key`, a second
 /// enqueue with the same key (from any worker) enqueues nothing: the queue's unique index on
 /// (job type, idempotency key) refuses it.
@@ -120,4 +127,20 @@ pub fn worker_name() -> String {
         std::process::id(),
         &Ulid::generate().to_string()[20..]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_job_id_tells_its_age() {
+        assert!(job_id_age(&new_job_id()).unwrap() < Duration::from_secs(5));
+        // 2020-01-01T00:00:00Z.
+        let old = Ulid::from_parts(1_577_836_800_000, 7).to_string();
+        assert!(job_id_age(&old).unwrap() > Duration::from_secs(86_400 * 365));
+        assert_eq!(job_id_age("not-a-ulid"), None);
+    }
 }

@@ -212,6 +212,9 @@ pub async fn preview(
     })))
 }
 
+/// Longest a worker takes from setting an import's marker to the job being in the queue.
+const ENQUEUE_GRACE: Duration = Duration::from_secs(30);
+
 /// Enqueues an import (of one source, or all), unless one is already queued or running:
 /// then its job id. Two "import now" at the same moment on two workers make one job.
 async fn enqueue_import(state: &AppState, source: Option<i64>) -> Result<(String, bool), ApiError> {
@@ -223,10 +226,11 @@ async fn enqueue_import(state: &AppState, source: Option<i64>) -> Result<(String
             .claim(&key, &id, Duration::from_secs(3600))
             .await?;
         if holder != id {
-            // A marker whose job is over (or never made it into the queue) is stale.
+            // A marker whose job is over, or never made it into the queue, is stale. A job not
+            // in the queue yet may be being enqueued by the worker that set the marker just now.
             let over = match state.db.job(&holder).await? {
                 Some(job) => matches!(job.status.as_str(), "Done" | "Failed" | "Killed"),
-                None => true,
+                None => queue::job_id_age(&holder).is_none_or(|age| age > ENQUEUE_GRACE),
             };
             if over {
                 state.redis.clear_marker(&key, &holder).await?;
