@@ -269,24 +269,7 @@ async fn apply(
     }
     // Countries of what this run banned, resolved by the geo job (after the bans, which it
     // would slow down).
-    for batch in to_ban.chunks(crate::geo::GeoResolve::BATCH) {
-        let args = crate::geo::GeoResolve {
-            ips: batch.to_vec(),
-        };
-        let id = crate::queue::new_job_id();
-        if let Err(e) = crate::queue::enqueue(
-            context.db.pool(),
-            crate::geo::GeoResolve::QUEUE,
-            &id,
-            &args,
-            None,
-            3,
-        )
-        .await
-        {
-            tracing::warn!(error = %e, "could not enqueue geo resolution");
-        }
-    }
+    crate::geo::enqueue_resolution(context.db.pool(), &to_ban).await;
     // fail2ban deletes the rows of what it unbans: archive them first (best effort; the
     // import must not fail because the archive could not be written).
     let archive = crate::history::Archive {

@@ -23,6 +23,20 @@ impl GeoResolve {
     pub const BATCH: usize = 10_000;
 }
 
+/// Enqueues the resolution of these addresses (in jobs of [`GeoResolve::BATCH`]); best effort:
+/// a failure is logged, and a re-resolve catches up on what it missed.
+pub async fn enqueue_resolution(pool: &sqlx::PgPool, ips: &[IpAddr]) {
+    for batch in ips.chunks(GeoResolve::BATCH) {
+        let args = GeoResolve {
+            ips: batch.to_vec(),
+        };
+        let id = crate::queue::new_job_id();
+        if let Err(e) = crate::queue::enqueue(pool, GeoResolve::QUEUE, &id, &args, None, 3).await {
+            tracing::warn!(error = %e, "could not enqueue geo resolution");
+        }
+    }
+}
+
 /// Retry every unresolved address.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GeoReResolve {}

@@ -128,15 +128,12 @@ async fn main() {
 
     // The first request takes the ban list from fail2ban; measured separately.
     let first = Instant::now();
-    let page: serde_json::Value = http
-        .get(format!("{base}/api/v1/jails/bulk/banned?page=1"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = common::get_json(
+        &http,
+        &format!("{base}/api/v1/jails/bulk/banned?page=1"),
+        &cookie,
+    )
+    .await;
     assert_eq!(page["total"], BANS);
     println!(
         "first ban-list page (taking 100,000 bans from fail2ban): {:.0} ms",

@@ -84,16 +84,8 @@ impl Api {
             .await;
         let id = job["job_id"].as_str().unwrap();
         loop {
-            let answer: Value = self
-                .http
-                .get(format!("{}/api/v1/jobs/{id}", self.base))
-                .header("cookie", &self.cookie)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let url = format!("{}/api/v1/jobs/{id}", self.base);
+            let answer = common::get_json(&self.http, &url, &self.cookie).await;
             match answer["state"].as_str() {
                 Some("done") => {
                     return (id.to_owned(), answer["result"]["runs"][0]["stats"].clone());

@@ -84,20 +84,7 @@ pub async fn ban(
     if newly {
         archive_manual_ban(&state, &jail, ip).await;
         // Its country, for the map; best effort.
-        let id = bangui_jobs::queue::new_job_id();
-        let args = bangui_jobs::geo::GeoResolve { ips: vec![ip] };
-        if let Err(e) = bangui_jobs::queue::enqueue(
-            state.db.pool(),
-            bangui_jobs::geo::GeoResolve::QUEUE,
-            &id,
-            &args,
-            None,
-            3,
-        )
-        .await
-        {
-            tracing::warn!(error = %e, "could not enqueue geo resolution");
-        }
+        bangui_jobs::geo::enqueue_resolution(state.db.pool(), &[ip]).await;
     }
     let body = json!({ "ip": ip.to_string(), "jail": jail, "newly_banned": newly });
     Ok(with_details(Json(body.clone()), body))

@@ -2,13 +2,10 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use bangui_jobs::geo::GeoReResolve;
-use bangui_jobs::queue;
 use serde_json::{Value, json};
 
-use crate::audit::with_details;
 use crate::error::ApiError;
 use crate::extract::address_field;
 use crate::state::AppState;
@@ -42,19 +39,5 @@ pub async fn get(
 
 /// `POST /geo/re-resolve`: a job that retries every unresolved address; answers its id.
 pub async fn re_resolve(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let id = queue::new_job_id();
-    queue::enqueue(
-        state.db.pool(),
-        GeoReResolve::QUEUE,
-        &id,
-        &GeoReResolve {},
-        None,
-        3,
-    )
-    .await
-    .map_err(|e| ApiError::Internal(format!("enqueueing a re-resolve: {e}")))?;
-    Ok(with_details(
-        (StatusCode::ACCEPTED, Json(json!({ "job_id": id }))),
-        json!({ "job_id": id }),
-    ))
+    super::jobs::start(&state, GeoReResolve::QUEUE, &GeoReResolve {}).await
 }

@@ -2,16 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use bangui_jobs::history::HistorySync;
-use bangui_jobs::queue;
 use bangui_store::history::{HistoryEntry, HistoryFilter, Origin};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::with_details;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Paged, Pagination, address_field, jail_field};
 use crate::state::AppState;
@@ -98,19 +95,5 @@ pub async fn list(
 
 /// `POST /history/sync`: copy fail2ban's new ban rows now; answers the job id.
 pub async fn sync(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let id = queue::new_job_id();
-    queue::enqueue(
-        state.db.pool(),
-        HistorySync::QUEUE,
-        &id,
-        &HistorySync {},
-        None,
-        3,
-    )
-    .await
-    .map_err(|e| ApiError::Internal(format!("enqueueing a history sync: {e}")))?;
-    Ok(with_details(
-        (StatusCode::ACCEPTED, Json(json!({ "job_id": id }))),
-        json!({ "job_id": id }),
-    ))
+    super::jobs::start(&state, HistorySync::QUEUE, &HistorySync {}).await
 }

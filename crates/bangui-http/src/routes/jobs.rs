@@ -68,3 +68,22 @@ pub async fn get(
         "error": error,
     })))
 }
+
+/// Enqueues a job someone asked for now, and answers `202 {"job_id"}` (audited with its id).
+pub(crate) async fn start<Args: serde::Serialize>(
+    state: &AppState,
+    queue: &str,
+    args: &Args,
+) -> Result<axum::response::Response, ApiError> {
+    let id = bangui_jobs::queue::new_job_id();
+    bangui_jobs::queue::enqueue(state.db.pool(), queue, &id, args, None, 3)
+        .await
+        .map_err(|e| ApiError::Internal(format!("enqueueing a {queue} job: {e}")))?;
+    Ok(crate::audit::with_details(
+        (
+            axum::http::StatusCode::ACCEPTED,
+            Json(json!({ "job_id": id })),
+        ),
+        json!({ "job_id": id }),
+    ))
+}

@@ -1,5 +1,7 @@
 //! What the benchmarks share.
 
+#![allow(dead_code)] // each benchmark uses its own part of it
+
 /// Sets bangui up through `base` and logs in; returns the session cookie.
 pub async fn session(http: &reqwest::Client, base: &str) -> String {
     let setup = http
@@ -23,4 +25,16 @@ pub async fn session(http: &reqwest::Client, base: &str) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// `GET url` with the session cookie; the JSON answer.
+pub async fn get_json(http: &reqwest::Client, url: &str, cookie: &str) -> serde_json::Value {
+    http.get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
