@@ -171,10 +171,10 @@ fn row_to_ban(row: &sqlx::sqlite::SqliteRow) -> Option<ArchivedBan> {
         .and_then(|raw| serde_json::from_slice(&raw).ok())
         .unwrap_or(Value::Null);
     let failures = data["failures"].as_i64().unwrap_or(0) as i32;
-    let matches = match &data["matches"] {
-        Value::Array(m) => Value::Array(m.clone()),
-        _ => Value::Array(Vec::new()),
-    };
+    let matches = Value::Array(match &data["matches"] {
+        Value::Array(m) => m.iter().filter_map(match_line).map(Value::String).collect(),
+        _ => Vec::new(),
+    });
     let manual = failures == 0 && matches.as_array().is_some_and(Vec::is_empty);
     Some(ArchivedBan {
         jail: row.try_get("jail").ok()?,
@@ -186,6 +186,16 @@ fn row_to_ban(row: &sqlx::sqlite::SqliteRow) -> Option<ArchivedBan> {
         matches,
         origin: if manual { Origin::Manual } else { Origin::Auto },
     })
+}
+
+/// One matched log line. fail2ban keeps most as strings, but the first of a ticket as the
+/// parts its date pattern split the line into (`["", "2026-11-27 20:03:13", " Failed …"]`).
+fn match_line(m: &Value) -> Option<String> {
+    match m {
+        Value::String(line) => Some(line.clone()),
+        Value::Array(parts) => parts.iter().map(Value::as_str).collect::<Option<String>>(),
+        _ => None,
+    }
 }
 
 /// Every worker's tick: enqueue this tick's sync, once across the cluster.
@@ -249,4 +259,32 @@ pub(crate) async fn run_purge(
     let before = Utc::now() - chrono::Duration::days(i64::from(job.retention_days));
     let purged = context.db.purge_history(before).await?;
     Ok(json!({ "purged": purged }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matched_lines_come_out_as_lines_whatever_shape_fail2ban_stored() {
+        let stored = json!([
+            ["", "2026-11-27 20:03:13", " Failed login from 192.0.2.1"],
+            "2026-11-27 20:03:15 Failed login from 192.0.2.1",
+            42,
+            ["a", 1]
+        ]);
+        let lines: Vec<String> = stored
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(match_line)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "2026-11-27 20:03:13 Failed login from 192.0.2.1",
+                "2026-11-27 20:03:15 Failed login from 192.0.2.1"
+            ]
+        );
+    }
 }

@@ -907,6 +907,14 @@ async fn the_archive_keeps_filter_manual_and_imported_bans_after_their_unban() {
         "{}",
         auto.body
     );
+    // Lines, whatever shape fail2ban stored them in.
+    for line in auto.body["items"][0]["matches"].as_array().unwrap() {
+        let line = line.as_str().unwrap_or_default();
+        assert!(
+            line.ends_with(" Failed login from 198.51.100.7"),
+            "{line:?}"
+        );
+    }
     let manual = caller
         .get(&base, "/history?origin=manual&jail=test", Some(&cookie))
         .await;
