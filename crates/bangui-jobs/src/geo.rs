@@ -11,10 +11,15 @@ use serde_json::{Value, json};
 
 use crate::JobContext;
 
-/// Resolve these addresses (newly banned ones).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Resolve these addresses (newly banned ones), and those a blocklist source banned that have
+/// no answer yet (an import names its source rather than carrying its addresses through the
+/// queue).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GeoResolve {
+    #[serde(default)]
     pub ips: Vec<IpAddr>,
+    #[serde(default)]
+    pub members_of: Option<i64>,
 }
 
 impl GeoResolve {
@@ -23,17 +28,38 @@ impl GeoResolve {
     pub const BATCH: usize = 10_000;
 }
 
-/// Enqueues the resolution of these addresses (in jobs of [`GeoResolve::BATCH`]); best effort:
-/// a failure is logged, and a re-resolve catches up on what it missed.
+/// Enqueues the resolution of these addresses (in jobs of [`GeoResolve::BATCH`]).
 pub async fn enqueue_resolution(pool: &sqlx::PgPool, ips: &[IpAddr]) {
     for batch in ips.chunks(GeoResolve::BATCH) {
-        let args = GeoResolve {
-            ips: batch.to_vec(),
-        };
-        let id = crate::queue::new_job_id();
-        if let Err(e) = crate::queue::enqueue(pool, GeoResolve::QUEUE, &id, &args, None, 3).await {
-            tracing::warn!(error = %e, "could not enqueue geo resolution");
-        }
+        enqueue(
+            pool,
+            &GeoResolve {
+                ips: batch.to_vec(),
+                members_of: None,
+            },
+        )
+        .await;
+    }
+}
+
+/// Enqueues the resolution of what a blocklist source banned and is not cached yet.
+pub async fn enqueue_members_resolution(pool: &sqlx::PgPool, source_id: i64) {
+    enqueue(
+        pool,
+        &GeoResolve {
+            ips: Vec::new(),
+            members_of: Some(source_id),
+        },
+    )
+    .await;
+}
+
+/// Best effort: a failure is logged, and the addresses get their country when they are banned
+/// again.
+async fn enqueue(pool: &sqlx::PgPool, args: &GeoResolve) {
+    let id = crate::queue::new_job_id();
+    if let Err(e) = crate::queue::enqueue(pool, GeoResolve::QUEUE, &id, args, None, 3).await {
+        tracing::warn!(error = %e, "could not enqueue geo resolution");
     }
 }
 
@@ -62,7 +88,22 @@ pub async fn resolve(
 }
 
 pub(crate) async fn run(job: GeoResolve, context: Data<JobContext>) -> Result<Value, BoxDynError> {
-    let (resolved, unresolved) = resolve(&context, &job.ips).await?;
+    let (mut resolved, mut unresolved) = resolve(&context, &job.ips).await?;
+    if let Some(source) = job.members_of {
+        let mut after = None;
+        loop {
+            let page = context
+                .db
+                .uncached_members(source, after, GeoResolve::BATCH as i64)
+                .await?;
+            let Some(last) = page.last().copied() else {
+                break;
+            };
+            let (r, u) = resolve(&context, &page).await?;
+            (resolved, unresolved) = (resolved + r, unresolved + u);
+            after = Some(last);
+        }
+    }
     Ok(json!({ "resolved": resolved, "unresolved": unresolved }))
 }
 

@@ -69,6 +69,26 @@ impl Database {
         Ok(rows.into_iter().map(|n| n.ip()).collect())
     }
 
+    /// Addresses a blocklist source banned that have no cached answer yet, after `after` (in
+    /// address order), at most `limit`.
+    pub async fn uncached_members(
+        &self,
+        source_id: i64,
+        after: Option<IpAddr>,
+        limit: i64,
+    ) -> Result<Vec<IpAddr>, StoreError> {
+        let rows: Vec<IpNetwork> = sqlx::query_scalar(
+            "SELECT m.ip FROM blocklist_members m WHERE m.source_id = $1 AND ($2::inet IS NULL OR m.ip > $2) \
+             AND NOT EXISTS (SELECT 1 FROM geo_cache g WHERE g.ip = m.ip) ORDER BY m.ip LIMIT $3",
+        )
+        .bind(source_id)
+        .bind(after.map(IpNetwork::from))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|n| n.ip()).collect())
+    }
+
     pub async fn unresolved_count(&self) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT count(*) FROM geo_cache WHERE country IS NULL")

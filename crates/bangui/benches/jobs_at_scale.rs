@@ -218,6 +218,7 @@ async fn main() {
     for batch in ips.chunks(GeoResolve::BATCH) {
         let args = GeoResolve {
             ips: batch.to_vec(),
+            members_of: None,
         };
         queue::enqueue(
             db.pool(),
