@@ -110,7 +110,7 @@ impl Client {
             batch: BatchConfig {
                 target: Duration::from_millis(300),
                 first_chunk: 25,
-                max_chunk: 5000,
+                max_chunk: 10000,
             },
         }
     }

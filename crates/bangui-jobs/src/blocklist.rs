@@ -43,7 +43,7 @@ impl BlocklistImport {
 }
 
 /// Addresses per fail2ban batch and membership update.
-const CHUNK: usize = 5000;
+const CHUNK: usize = 10_000;
 /// The per-source lock lives this long unless renewed; renewed every third of it.
 const SOURCE_LOCK_TTL: Duration = Duration::from_secs(30);
 
@@ -259,17 +259,22 @@ async fn apply(
         // Membership first or at once is safe: an address this source claims but fail2ban does
         // not ban is banned again by the next run.
         let (newly, ()) = tokio::try_join!(
-            async { client.ban(&jail, chunk).await.map_err(fail2ban_error) },
+            reported(context, job_id, *progress, |tx| {
+                client.ban_with_progress(&jail, chunk, move |done| {
+                    tx.send_replace(done);
+                })
+            }),
             async { Ok(context.db.add_blocklist_members(source.id, chunk).await?) },
         )?;
         stats.newly_banned += newly as i32;
         stats.already_banned += (chunk.len() as u64 - newly) as i32;
         progress.done += chunk.len() as u64;
-        report(context, job_id, *progress).await;
     }
     // Countries of what this run banned, resolved by the geo job (after the bans, which it
     // would slow down).
-    crate::geo::enqueue_resolution(context.db.pool(), &to_ban).await;
+    if !to_ban.is_empty() {
+        crate::geo::enqueue_members_resolution(context.db.pool(), source.id).await;
+    }
     // fail2ban deletes the rows of what it unbans: archive them first (best effort; the
     // import must not fail because the archive could not be written).
     let archive = crate::history::Archive {
@@ -283,7 +288,12 @@ async fn apply(
         tracing::warn!(error = %e, "could not archive bans before lifting them");
     }
     for chunk in to_unban.chunks(CHUNK) {
-        stats.removed += client.unban(&jail, chunk).await.map_err(fail2ban_error)? as i32;
+        stats.removed += reported(context, job_id, *progress, |tx| {
+            client.unban_with_progress(&jail, chunk, move |done| {
+                tx.send_replace(done);
+            })
+        })
+        .await? as i32;
         if let Err(e) = context
             .db
             .mark_unbanned(Some(jail.as_str()), chunk, "blocklist")
@@ -292,7 +302,6 @@ async fn apply(
             tracing::error!(error = %e, "could not archive unbans");
         }
         progress.done += chunk.len() as u64;
-        report(context, job_id, *progress).await;
     }
     // This source no longer claims what it stopped listing, whether or not it was lifted.
     for chunk in dropped.chunks(CHUNK * 20) {
@@ -312,6 +321,33 @@ fn fail2ban_error(e: bangui_fail2ban::Error) -> ImportError {
         e if e.is_unavailable() => ImportError::Transient(format!("fail2ban: {e}")),
         e => ImportError::Permanent(format!("fail2ban: {e}")),
     }
+}
+
+/// Runs one ban or unban batch, reporting progress after each of its fail2ban commands (the
+/// batch sends how many addresses it has done on the channel it is given).
+async fn reported<Fut>(
+    context: &JobContext,
+    job_id: &str,
+    before: Progress,
+    batch: impl FnOnce(tokio::sync::watch::Sender<usize>) -> Fut,
+) -> Result<u64, ImportError>
+where
+    Fut: std::future::Future<Output = Result<u64, bangui_fail2ban::Error>>,
+{
+    let (tx, mut rx) = tokio::sync::watch::channel(0);
+    // Ends when the batch is over and drops its sender.
+    let reporter = async {
+        while rx.changed().await.is_ok() {
+            let done = *rx.borrow_and_update() as u64;
+            let now = Progress {
+                done: before.done + done,
+                total: before.total,
+            };
+            report(context, job_id, now).await;
+        }
+    };
+    let (outcome, ()) = tokio::join!(batch(tx), reporter);
+    outcome.map_err(fail2ban_error)
 }
 
 async fn report(context: &JobContext, job_id: &str, progress: Progress) {
