@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bangui_testkit::cluster::ClusterOptions;
 use bangui_testkit::postgres::psql;
-use common::{Caller, cluster};
+use common::{Caller, EventStream, cluster};
 use reqwest::StatusCode;
 
 /// `(tick, status, attempts, worker)` of every health-probe job, oldest first.
@@ -128,5 +128,47 @@ async fn a_job_can_be_followed_through_the_api() {
             .await
             .code(),
         "invalid_job_id"
+    );
+}
+
+#[tokio::test]
+async fn the_probe_alone_notices_fail2ban_leaving_and_returning() {
+    // Requests never refresh the status here (an hour counts as fresh): whatever changes, the
+    // probe on the job worker changed it.
+    let mut cluster =
+        cluster(ClusterOptions::workers(1).env("BANGUI_STATUS_MAX_AGE_SECONDS", "3600"));
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let online = |answer: common::Answer| answer.body["online"].clone();
+    assert_eq!(
+        online(caller.get(&base, "/dashboard/status", Some(&cookie)).await),
+        true
+    );
+    let mut events = EventStream::open(&base, &cookie, None).await;
+    cluster
+        .start_job_worker(&[("BANGUI_HEALTH_PROBE_SECONDS", "1")])
+        .unwrap();
+
+    cluster.fail2ban.as_mut().unwrap().stop().unwrap();
+    let offline = events
+        .next_of("fail2ban_offline")
+        .await
+        .expect("the probe did not announce that fail2ban went away");
+    assert!(offline.data["error"].is_string(), "{}", offline.data);
+    assert_eq!(
+        online(caller.get(&base, "/dashboard/status", Some(&cookie)).await),
+        false
+    );
+
+    cluster.fail2ban.as_mut().unwrap().start_again().unwrap();
+    let back = events
+        .next_of("fail2ban_online")
+        .await
+        .expect("the probe did not announce that fail2ban returned");
+    assert!(back.data["version"].is_string(), "{}", back.data);
+    assert_eq!(
+        online(caller.get(&base, "/dashboard/status", Some(&cookie)).await),
+        true
     );
 }
