@@ -212,6 +212,15 @@ impl Cluster {
         self.job_workers[i].kill()
     }
 
+    /// `SIGTERM` to job worker `i`, without waiting: it drains its running jobs first.
+    pub fn ask_job_worker_to_stop(&self, i: usize) -> anyhow::Result<()> {
+        crate::process::signal(self.job_workers[i].pid(), "TERM")
+    }
+
+    pub fn job_worker_is_running(&self, i: usize) -> bool {
+        self.job_workers[i].is_running()
+    }
+
     /// `kill -9` of worker `i`, as a crash or an OOM kill would.
     pub fn kill(&mut self, i: usize) -> anyhow::Result<()> {
         if let Some(worker) = self.workers[i].take() {

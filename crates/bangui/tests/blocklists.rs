@@ -89,6 +89,23 @@ async fn import_now(caller: &Caller, base: &str, cookie: &str, source: i64) -> S
     answer.body["job_id"].as_str().unwrap().to_owned()
 }
 
+/// Waits until the job has banned its first addresses.
+async fn wait_for_progress(caller: &Caller, base: &str, cookie: &str, job: &str) {
+    for _ in 0..2000 {
+        let answer = caller
+            .get(base, &format!("/jobs/{job}"), Some(cookie))
+            .await;
+        if answer.body["progress"]["done"]
+            .as_u64()
+            .is_some_and(|d| d >= 500)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the import never got going");
+}
+
 fn with_job_workers(mut cluster: Cluster, n: usize, extra: &[(&str, &str)]) -> Cluster {
     for _ in 0..n {
         cluster.start_job_worker(extra).unwrap();
@@ -116,21 +133,7 @@ async fn a_20000_address_import_survives_the_kill_of_its_worker() {
 
     // Halfway (at least one chunk banned), freeze fail2ban so that the run is stuck on it, and
     // kill -9 the worker running it.
-    let mut progressed = false;
-    for _ in 0..2000 {
-        let answer = caller
-            .get(&cluster.url(1), &format!("/jobs/{job}"), Some(&cookie))
-            .await;
-        if answer.body["progress"]["done"]
-            .as_u64()
-            .is_some_and(|d| d >= 500)
-        {
-            progressed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(progressed, "the import never got going");
+    wait_for_progress(&caller, &cluster.url(1), &cookie, &job).await;
     let f2b = cluster.fail2ban.as_ref().unwrap();
     f2b.pause().unwrap();
     let lock_by = psql(
@@ -164,6 +167,61 @@ async fn a_20000_address_import_survives_the_kill_of_its_worker() {
     // The second attempt did what the first had not recorded yet.
     let redone = run["newly_banned"].as_u64().unwrap() + run["already_banned"].as_u64().unwrap();
     assert!(redone > 0 && redone < 20_000, "{run}");
+}
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_the_import_it_runs() {
+    let server = ListServer::start().unwrap();
+    let addresses = list_of(20_000, 0);
+    server.put("/big.txt", addresses.join("\n"));
+    // One job worker: nobody else could finish the run for it.
+    let cluster = with_job_workers(cluster(lab()), 1, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let source = create_source(&caller, &base, &cookie, "big", &server.url("/big.txt")).await;
+    let job = import_now(&caller, &base, &cookie, source).await;
+
+    // SIGTERM while the run waits for a frozen fail2ban; it carries on when fail2ban does.
+    wait_for_progress(&caller, &base, &cookie, &job).await;
+    cluster.fail2ban.as_ref().unwrap().pause().unwrap();
+    let running = caller
+        .get(&base, &format!("/jobs/{job}"), Some(&cookie))
+        .await;
+    assert_eq!(running.body["state"], "running", "{}", running.body);
+    assert!(
+        running.body["progress"]["done"].as_u64() < running.body["progress"]["total"].as_u64(),
+        "{}",
+        running.body
+    );
+    cluster.ask_job_worker_to_stop(0).unwrap();
+    for _ in 0..500 {
+        if cluster.job_worker_log(0).contains("SIGTERM") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(cluster.job_worker_log(0).contains("SIGTERM"));
+    cluster.fail2ban.as_ref().unwrap().resume().unwrap();
+    for _ in 0..3000 {
+        if !cluster.job_worker_is_running(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!cluster.job_worker_is_running(0), "the worker did not stop");
+
+    let done = caller
+        .get(&base, &format!("/jobs/{job}"), Some(&cookie))
+        .await;
+    assert_eq!(done.body["state"], "done", "{}", done.body);
+    assert_eq!(done.body["attempts"], 1, "{}", done.body);
+    assert_eq!(jail_bans(&cluster), sorted(addresses));
+    let runs = caller
+        .get(&base, "/blocklists/runs", Some(&cookie))
+        .await
+        .body;
+    assert_eq!(runs["items"][0]["status"], "completed", "{runs}");
 }
 
 #[tokio::test]
