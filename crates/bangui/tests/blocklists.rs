@@ -189,6 +189,7 @@ async fn a_stopping_worker_finishes_the_import_it_runs() {
         .get(&base, &format!("/jobs/{job}"), Some(&cookie))
         .await;
     assert_eq!(running.body["state"], "running", "{}", running.body);
+    assert_eq!(running.body["attempts"], 1, "{}", running.body);
     assert!(
         running.body["progress"]["done"].as_u64() < running.body["progress"]["total"].as_u64(),
         "{}",

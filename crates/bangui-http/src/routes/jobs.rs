@@ -54,11 +54,13 @@ pub async fn get(
         Some(Value::Object(map)) if map.contains_key("Ok") => (map.get("Ok").cloned(), None),
         other => (other, None),
     };
+    // The queue counts attempts when they end; the API counts the one under way too.
+    let attempts = job.attempts + i32::from(job.status == "Running");
     Ok(Json(json!({
         "id": job.id,
         "kind": job.job_type,
         "state": api_state(&job.status),
-        "attempts": job.attempts,
+        "attempts": attempts,
         "max_attempts": job.max_attempts,
         "run_at": job.run_at,
         "started_at": job.lock_at,
