@@ -69,11 +69,12 @@ pub(crate) async fn run(
         }
         Err(ImportError::Transient(_)) => {}
     }
-    match result {
+    let outcome = match result {
         Ok(summary) => Ok(summary),
         Err(ImportError::Permanent(message)) => Err(AbortError::new(Permanent(message)).into()),
         Err(ImportError::Transient(message)) => Err(message.into()),
-    }
+    };
+    crate::queue::backing_off(&context, &id, outcome).await
 }
 
 fn pending_marker(_context: &JobContext, job: &BlocklistImport) -> Option<String> {

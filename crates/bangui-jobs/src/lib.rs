@@ -63,6 +63,9 @@ pub struct JobContext {
     pub fail2ban_db: Option<std::path::PathBuf>,
     /// Archived bans older than this many days are purged.
     pub history_retention_days: u32,
+    /// A job that failed for a reason retrying may fix runs again after this, then three times
+    /// as long.
+    pub retry_after: Duration,
 }
 
 /// Applies the queue's own migrations (schema `apalis`; needs the `hstore` extension).

@@ -52,6 +52,25 @@ pub fn watched<Args>(
     PollWith::new(storage, strategy)
 }
 
+/// A job's outcome, with the next attempt put off after a failure retrying may fix (the queue
+/// itself would take the job again at once). Aborted jobs are not retried anyway.
+pub(crate) async fn backing_off<T>(
+    context: &crate::JobContext,
+    id: &apalis::prelude::TaskId,
+    outcome: Result<T, apalis::prelude::BoxDynError>,
+) -> Result<T, apalis::prelude::BoxDynError> {
+    if let Err(e) = &outcome
+        && e.downcast_ref::<apalis::prelude::AbortError>().is_none()
+    {
+        let id = id.to_string();
+        if let Err(delay) = context.db.delay_retry(&id, context.retry_after).await {
+            tracing::warn!(job = %id, error = %delay, "could not put off the retry");
+        }
+        tracing::warn!(job = %id, error = %e, "job failed");
+    }
+    outcome
+}
+
 /// Why a job could not be enqueued.
 #[derive(Debug, thiserror::Error)]
 pub enum EnqueueError {

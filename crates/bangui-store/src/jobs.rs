@@ -43,6 +43,21 @@ impl Database {
         .await?)
     }
 
+    /// After a failure retrying may fix: the queue takes the job again no earlier than `base`
+    /// × 3^(attempts so far) from now, instead of at once. Nothing for a last attempt.
+    pub async fn delay_retry(&self, id: &str, base: std::time::Duration) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE apalis.jobs \
+             SET run_at = now() + make_interval(secs => $2 * power(3, attempts)) \
+             WHERE id = $1 AND attempts + 1 < max_attempts",
+        )
+        .bind(id)
+        .bind(base.as_secs_f64())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Jobs of one kind, oldest first.
     pub async fn jobs_of(&self, job_type: &str) -> Result<Vec<JobRecord>, StoreError> {
         Ok(sqlx::query_as::<_, JobRecord>(

@@ -132,6 +132,9 @@ pub struct JobArgs {
     /// Archived bans are kept this many days.
     #[arg(long, env = "BANGUI_HISTORY_RETENTION_DAYS", default_value_t = 365)]
     pub history_retention_days: u32,
+    /// Seconds before a failed job's second attempt (three times as long before the third).
+    #[arg(long, env = "BANGUI_JOB_RETRY_SECONDS", default_value_t = 10)]
+    pub job_retry_seconds: u64,
 }
 
 impl JobArgs {
@@ -148,6 +151,7 @@ impl JobArgs {
             fetch: self.fetch_settings(),
             fail2ban_db: fail2ban.fail2ban_db.clone(),
             history_retention_days: self.history_retention_days,
+            retry_after: Duration::from_secs(self.job_retry_seconds),
         }
     }
 

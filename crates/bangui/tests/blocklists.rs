@@ -226,6 +226,63 @@ async fn a_stopping_worker_finishes_the_import_it_runs() {
 }
 
 #[tokio::test]
+async fn a_failure_retrying_may_fix_is_retried_after_a_delay() {
+    let server = ListServer::start().unwrap();
+    server.put_with("/flaky.txt", 503, "try later", &[]);
+    let cluster = with_job_workers(cluster(lab()), 1, &[("BANGUI_JOB_RETRY_SECONDS", "3")]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let source = create_source(&caller, &base, &cookie, "flaky", &server.url("/flaky.txt")).await;
+    let job = import_now(&caller, &base, &cookie, source).await;
+
+    let mut retrying = None;
+    for _ in 0..300 {
+        let answer = caller
+            .get(&base, &format!("/jobs/{job}"), Some(&cookie))
+            .await;
+        if answer.body["state"] == "retrying" {
+            retrying = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let retrying = retrying.expect("the first failure did not leave the job retrying");
+    // The list server recovers; the second attempt, not before it is due, imports the list.
+    server.put("/flaky.txt", "192.0.2.10\n192.0.2.11\n");
+    assert_eq!(retrying.body["attempts"], 1, "{}", retrying.body);
+    assert!(
+        retrying.body["error"].as_str().unwrap().contains("503"),
+        "{}",
+        retrying.body
+    );
+    // Due three seconds after the failure (which came after the attempt started), not at once.
+    let at = |answer: &Answer, field: &str| {
+        chrono::DateTime::parse_from_rfc3339(answer.body[field].as_str().unwrap()).unwrap()
+    };
+    let retry_at = at(&retrying, "run_at");
+    assert!(
+        retry_at - at(&retrying, "started_at") >= chrono::Duration::milliseconds(2900),
+        "retry due at once: {}",
+        retrying.body
+    );
+    let run = single_run(&caller, &base, &cookie, source).await;
+    assert_eq!(run["status"], "failed", "{run}");
+
+    let done = finished(&caller, &base, &cookie, &job).await;
+    assert_eq!(done.body["state"], "done", "{}", done.body);
+    assert_eq!(done.body["attempts"], 2, "{}", done.body);
+    assert!(
+        at(&done, "started_at") >= retry_at,
+        "ran before due: {}",
+        done.body
+    );
+    assert_eq!(jail_bans(&cluster), ["192.0.2.10", "192.0.2.11"]);
+    let run = single_run(&caller, &base, &cookie, source).await;
+    assert_eq!(run["status"], "completed", "{run}");
+}
+
+#[tokio::test]
 async fn reimports_change_only_the_difference() {
     let server = ListServer::start().unwrap();
     let addresses = list_of(1000, 0);
@@ -401,6 +458,8 @@ async fn refused_lists_fail_with_a_clear_error_and_change_nothing() {
         )
         .await;
         assert_eq!(job.body["state"], "failed", "{}", job.body);
+        // Retrying cannot help: one attempt of three.
+        assert_eq!(job.body["attempts"], 1, "{}", job.body);
         let run = single_run(&caller, &base, &cookie, source).await;
         assert_eq!(run["status"], "failed", "{run}");
         assert!(run["error"].as_str().unwrap().contains(why), "{run}");

@@ -7,13 +7,15 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The queue's statuses as the API names them: `queued`, `running`, `done`, `failed` (retries
-/// exhausted, or aborted because retrying cannot help).
-fn api_state(status: &str) -> &'static str {
+/// The queue's statuses as the API names them: `queued`, `running`, `retrying` (failed, another
+/// attempt is due at `run_at`), `done`, `failed` (retries exhausted, or aborted because retrying
+/// cannot help).
+fn api_state(status: &str, attempts: i32, max_attempts: i32) -> &'static str {
     match status {
         "Pending" | "Queued" => "queued",
         "Running" => "running",
         "Done" => "done",
+        "Failed" if attempts < max_attempts => "retrying",
         "Failed" | "Killed" => "failed",
         _ => "unknown",
     }
@@ -59,7 +61,7 @@ pub async fn get(
     Ok(Json(json!({
         "id": job.id,
         "kind": job.job_type,
-        "state": api_state(&job.status),
+        "state": api_state(&job.status, job.attempts, job.max_attempts),
         "attempts": attempts,
         "max_attempts": job.max_attempts,
         "run_at": job.run_at,
