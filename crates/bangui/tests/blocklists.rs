@@ -283,6 +283,75 @@ async fn a_failure_retrying_may_fix_is_retried_after_a_delay() {
 }
 
 #[tokio::test]
+async fn the_schedule_imports_the_enabled_sources_once_across_the_cluster() {
+    let server = ListServer::start().unwrap();
+    server.put("/a.txt", "192.0.2.20\n192.0.2.21\n");
+    server.put("/b.txt", "198.51.100.20\n");
+    server.put("/off.txt", "203.0.113.20\n");
+    let cluster = with_job_workers(cluster(lab()), 3, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let (base, c) = (cluster.url(0), Some(cookie.as_str()));
+    let a = create_source(&caller, &base, &cookie, "a", &server.url("/a.txt")).await;
+    let b = create_source(&caller, &base, &cookie, "b", &server.url("/b.txt")).await;
+    let off = create_source(&caller, &base, &cookie, "off", &server.url("/off.txt")).await;
+    let disabled = caller
+        .post(
+            &base,
+            &format!("/blocklists/{off}/enabled"),
+            c,
+            json!({ "enabled": false }),
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    // Every minute: the workers tick on the minute, so this waits for the next one.
+    let every_minute = caller
+        .send(
+            reqwest::Method::PUT,
+            format!("{base}/api/v1/blocklists/schedule"),
+            c,
+            true,
+            Some(json!({ "kind": "cron", "expression": "* * * * *" })),
+        )
+        .await;
+    assert_eq!(every_minute.status, StatusCode::OK, "{}", every_minute.body);
+
+    let mut runs = Value::Null;
+    for _ in 0..750 {
+        runs = caller.get(&base, "/blocklists/runs", c).await.body;
+        let completed = runs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "completed")
+            .count();
+        if completed >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut imported: Vec<i64> = runs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source_id"].as_i64().unwrap())
+        .collect();
+    imported.sort_unstable();
+    assert_eq!(imported, [a, b], "{runs}");
+    let scheduled = psql(
+        &cluster.database_url,
+        "SELECT count(*) FROM apalis.jobs WHERE job_type = 'blocklist-import' \
+         AND idempotency_key LIKE 'blocklist-import:scheduled:%'",
+    )
+    .unwrap();
+    assert_eq!(scheduled.trim(), "1", "three workers, one tick, one job");
+    assert_eq!(
+        jail_bans(&cluster),
+        ["192.0.2.20", "192.0.2.21", "198.51.100.20"]
+    );
+}
+
+#[tokio::test]
 async fn reimports_change_only_the_difference() {
     let server = ListServer::start().unwrap();
     let addresses = list_of(1000, 0);
