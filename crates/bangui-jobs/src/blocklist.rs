@@ -69,12 +69,11 @@ pub(crate) async fn run(
         }
         Err(ImportError::Transient(_)) => {}
     }
-    let outcome = match result {
+    match result {
         Ok(summary) => Ok(summary),
         Err(ImportError::Permanent(message)) => Err(AbortError::new(Permanent(message)).into()),
         Err(ImportError::Transient(message)) => Err(message.into()),
-    };
-    crate::queue::backing_off(&context, &id, outcome).await
+    }
 }
 
 fn pending_marker(_context: &JobContext, job: &BlocklistImport) -> Option<String> {

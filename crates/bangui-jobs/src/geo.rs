@@ -87,17 +87,8 @@ pub async fn resolve(
     Ok((resolved, ips.len() - resolved))
 }
 
-pub(crate) async fn run(
-    job: GeoResolve,
-    context: Data<JobContext>,
-    id: TaskId,
-) -> Result<Value, BoxDynError> {
-    let outcome = resolve_job(&job, &context).await;
-    crate::queue::backing_off(&context, &id, outcome).await
-}
-
-async fn resolve_job(job: &GeoResolve, context: &JobContext) -> Result<Value, BoxDynError> {
-    let (mut resolved, mut unresolved) = resolve(context, &job.ips).await?;
+pub(crate) async fn run(job: GeoResolve, context: Data<JobContext>) -> Result<Value, BoxDynError> {
+    let (mut resolved, mut unresolved) = resolve(&context, &job.ips).await?;
     if let Some(source) = job.members_of {
         let mut after = None;
         loop {
@@ -108,7 +99,7 @@ async fn resolve_job(job: &GeoResolve, context: &JobContext) -> Result<Value, Bo
             let Some(last) = page.last().copied() else {
                 break;
             };
-            let (r, u) = resolve(context, &page).await?;
+            let (r, u) = resolve(&context, &page).await?;
             (resolved, unresolved) = (resolved + r, unresolved + u);
             after = Some(last);
         }
@@ -121,11 +112,7 @@ pub(crate) async fn run_re_resolve(
     context: Data<JobContext>,
     id: TaskId,
 ) -> Result<Value, BoxDynError> {
-    let outcome = re_resolve(&context, &id.to_string()).await;
-    crate::queue::backing_off(&context, &id, outcome).await
-}
-
-async fn re_resolve(context: &JobContext, job_id: &str) -> Result<Value, BoxDynError> {
+    let job_id = id.to_string();
     // The database may have been added or updated just now: that is why one re-resolves.
     context.runtime.geo().check_now();
     let total = u64::try_from(context.db.unresolved_count().await?).unwrap_or(0);
@@ -139,14 +126,14 @@ async fn re_resolve(context: &JobContext, job_id: &str) -> Result<Value, BoxDynE
         let Some(last) = page.last().copied() else {
             break;
         };
-        resolved += resolve(context, &page).await?.0;
+        resolved += resolve(&context, &page).await?.0;
         done += page.len() as u64;
         after = Some(last);
         let _ = context
             .runtime
             .redis()
             .set_job_progress(
-                job_id,
+                &job_id,
                 Progress {
                     done,
                     total: total.max(done),

@@ -238,33 +238,27 @@ pub(crate) async fn tick_purge(tick: Tick, context: Data<JobContext>) -> Result<
 pub(crate) async fn run_sync(
     _: HistorySync,
     context: Data<JobContext>,
-    id: TaskId,
 ) -> Result<Value, BoxDynError> {
     let archive = Archive {
         db: &context.db,
         runtime: &context.runtime,
         fail2ban_db: context.fail2ban_db.as_deref(),
     };
-    let outcome = match archive.sync().await {
+    match archive.sync().await {
         Ok(n) => Ok(json!({ "archived": n })),
         // Nothing to archive from; not worth retrying.
         Err(ArchiveError::NoDatabase) => Err(AbortError::new(ArchiveError::NoDatabase).into()),
         Err(e) => Err(e.into()),
-    };
-    crate::queue::backing_off(&context, &id, outcome).await
+    }
 }
 
 pub(crate) async fn run_purge(
     job: HistoryPurge,
     context: Data<JobContext>,
-    id: TaskId,
 ) -> Result<Value, BoxDynError> {
     let before = Utc::now() - chrono::Duration::days(i64::from(job.retention_days));
-    let outcome = match context.db.purge_history(before).await {
-        Ok(purged) => Ok(json!({ "purged": purged })),
-        Err(e) => Err(e.into()),
-    };
-    crate::queue::backing_off(&context, &id, outcome).await
+    let purged = context.db.purge_history(before).await?;
+    Ok(json!({ "purged": purged }))
 }
 
 #[cfg(test)]

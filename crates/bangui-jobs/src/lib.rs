@@ -39,6 +39,9 @@ pub struct JobSettings {
     pub heartbeat: Duration,
     /// Jobs still running this long after SIGTERM are abandoned (and re-run elsewhere).
     pub shutdown_timeout: Duration,
+    /// A job that failed for a reason retrying may fix runs again after this, then three times
+    /// as long.
+    pub retry_after: Duration,
 }
 
 impl Default for JobSettings {
@@ -48,6 +51,7 @@ impl Default for JobSettings {
             history_sync_every: Duration::from_secs(300),
             heartbeat: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(25),
+            retry_after: Duration::from_secs(10),
         }
     }
 }
@@ -63,9 +67,6 @@ pub struct JobContext {
     pub fail2ban_db: Option<std::path::PathBuf>,
     /// Archived bans older than this many days are purged.
     pub history_retention_days: u32,
-    /// A job that failed for a reason retrying may fix runs again after this, then three times
-    /// as long.
-    pub retry_after: Duration,
 }
 
 /// Applies the queue's own migrations (schema `apalis`; needs the `hstore` extension).
@@ -101,6 +102,7 @@ pub async fn run(
     let geo_re_resolve =
         queue::storage::<geo::GeoReResolve>(&pool, geo::GeoReResolve::QUEUE, &settings);
 
+    let backoff = queue::BackoffLayer::new(context.db.clone(), settings.retry_after);
     let monitor = Monitor::new()
         .register({
             let (probe, name) = (probe.clone(), name.clone());
@@ -132,10 +134,11 @@ pub async fn run(
             }
         })
         .register({
-            let (context, name) = (context.clone(), name.clone());
+            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-blocklist-import"))
                     .backend(queue::watched(imports.clone(), Watch::Closely))
+                    .layer(backoff.clone())
                     // Big lists take minutes against a firewall; a hung run must end.
                     .timeout(Duration::from_secs(3600))
                     .data(context.clone())
@@ -143,20 +146,22 @@ pub async fn run(
             }
         })
         .register({
-            let (context, name) = (context.clone(), name.clone());
+            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-geo-resolve"))
                     .backend(queue::watched(geo_resolve.clone(), Watch::Loosely))
+                    .layer(backoff.clone())
                     .timeout(Duration::from_secs(600))
                     .data(context.clone())
                     .build(geo::run)
             }
         })
         .register({
-            let (context, name) = (context.clone(), name.clone());
+            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-geo-re-resolve"))
                     .backend(queue::watched(geo_re_resolve.clone(), Watch::Closely))
+                    .layer(backoff.clone())
                     .timeout(Duration::from_secs(3600))
                     .data(context.clone())
                     .build(geo::run_re_resolve)
@@ -181,20 +186,22 @@ pub async fn run(
             }
         })
         .register({
-            let (context, name) = (context.clone(), name.clone());
+            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-history-sync"))
                     .backend(queue::watched(history_sync.clone(), Watch::Closely))
+                    .layer(backoff.clone())
                     .timeout(Duration::from_secs(600))
                     .data(context.clone())
                     .build(history::run_sync)
             }
         })
         .register({
-            let (context, name) = (context.clone(), name.clone());
+            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
             move |_| {
                 WorkerBuilder::new(format!("{name}-history-purge"))
                     .backend(queue::watched(history_purge.clone(), Watch::Loosely))
+                    .layer(backoff.clone())
                     .timeout(Duration::from_secs(600))
                     .data(context.clone())
                     .build(history::run_purge)

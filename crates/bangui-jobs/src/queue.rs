@@ -2,7 +2,12 @@
 
 use std::time::Duration;
 
-use apalis::prelude::{PollWith, Strategy, TaskBuilder};
+use std::pin::Pin;
+use std::task::Poll;
+
+use apalis::prelude::{
+    AbortError, BoxDynError, Layer, PollWith, Service, Strategy, Task, TaskBuilder,
+};
 use apalis_postgres::{Config, PostgresStorage, Pubsub};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -52,23 +57,74 @@ pub fn watched<Args>(
     PollWith::new(storage, strategy)
 }
 
-/// A job's outcome, with the next attempt put off after a failure retrying may fix (the queue
-/// itself would take the job again at once). Aborted jobs are not retried anyway.
-pub(crate) async fn backing_off<T>(
-    context: &crate::JobContext,
-    id: &apalis::prelude::TaskId,
-    outcome: Result<T, apalis::prelude::BoxDynError>,
-) -> Result<T, apalis::prelude::BoxDynError> {
-    if let Err(e) = &outcome
-        && e.downcast_ref::<apalis::prelude::AbortError>().is_none()
-    {
-        let id = id.to_string();
-        if let Err(delay) = context.db.delay_retry(&id, context.retry_after).await {
-            tracing::warn!(job = %id, error = %delay, "could not put off the retry");
-        }
-        tracing::warn!(job = %id, error = %e, "job failed");
+/// Puts a job's next attempt off after a failure retrying may fix: apalis-postgres would take
+/// the job again at once (its result query leaves `run_at` alone and ignores
+/// `RetryAfterError`). Outside the timeout layer, so a timed-out run backs off too; aborted
+/// jobs are not retried anyway.
+#[derive(Debug, Clone)]
+pub struct BackoffLayer {
+    db: bangui_store::Database,
+    base: Duration,
+}
+
+impl BackoffLayer {
+    /// The second attempt `base` after the first failure, the third three times as long after.
+    pub fn new(db: bangui_store::Database, base: Duration) -> Self {
+        Self { db, base }
     }
-    outcome
+}
+
+impl<S> Layer<S> for BackoffLayer {
+    type Service = Backoff<S>;
+
+    fn layer(&self, inner: S) -> Backoff<S> {
+        Backoff {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// See [`BackoffLayer`].
+#[derive(Debug, Clone)]
+pub struct Backoff<S> {
+    inner: S,
+    layer: BackoffLayer,
+}
+
+impl<S, Args> Service<Task<Args>> for Backoff<S>
+where
+    S: Service<Task<Args>, Error = BoxDynError>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxDynError;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxDynError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), BoxDynError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, task: Task<Args>) -> Self::Future {
+        let id = task.ctx().task_id().map(ToString::to_string);
+        let run = self.inner.call(task);
+        let BackoffLayer { db, base } = self.layer.clone();
+        Box::pin(async move {
+            let outcome = run.await;
+            let retryable = match &outcome {
+                Err(e) if e.downcast_ref::<AbortError>().is_none() => Some(e.to_string()),
+                _ => None,
+            };
+            if let (Some(error), Some(id)) = (retryable, id) {
+                tracing::warn!(job = %id, %error, "job failed");
+                if let Err(delay) = db.delay_retry(&id, base).await {
+                    tracing::warn!(job = %id, error = %delay, "could not put off the retry");
+                }
+            }
+            outcome
+        })
+    }
 }
 
 /// Why a job could not be enqueued.

@@ -151,7 +151,6 @@ impl JobArgs {
             fetch: self.fetch_settings(),
             fail2ban_db: fail2ban.fail2ban_db.clone(),
             history_retention_days: self.history_retention_days,
-            retry_after: Duration::from_secs(self.job_retry_seconds),
         }
     }
 
@@ -169,6 +168,7 @@ impl JobArgs {
             history_sync_every: Duration::from_secs(self.history_sync_seconds),
             heartbeat: Duration::from_secs(self.job_heartbeat_seconds.max(1)),
             shutdown_timeout,
+            retry_after: Duration::from_secs(self.job_retry_seconds),
         }
     }
 }
