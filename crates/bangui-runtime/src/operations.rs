@@ -177,26 +177,19 @@ impl Runtime {
         })
     }
 
+    /// Whether fail2ban runs `jail` now (asked, not taken from the shared snapshot).
+    async fn is_running(&self, jail: &JailName) -> Result<bool, RuntimeError> {
+        let status = self.fail2ban().status().await?;
+        Ok(status.jails.iter().any(|j| j == jail.as_str()))
+    }
+
     /// Starts a jail from the configuration (`reload --if-exists <jail>`: `start` alone only
     /// works for a jail fail2ban still knows). Returns whether it was stopped before.
     pub async fn start_jail(&self, jail: &JailName) -> Result<bool, RuntimeError> {
-        let was_running = self
-            .fail2ban()
-            .status()
-            .await?
-            .jails
-            .iter()
-            .any(|j| j == jail.as_str());
+        let was_running = self.is_running(jail).await?;
         if !was_running {
             self.run_reload(&["--if-exists", jail]).await?;
-            let running = self
-                .fail2ban()
-                .status()
-                .await?
-                .jails
-                .iter()
-                .any(|j| j == jail.as_str());
-            if !running {
+            if !self.is_running(jail).await? {
                 return Err(RuntimeError::JailNotFound(jail.to_string()));
             }
         }
@@ -221,14 +214,7 @@ impl Runtime {
     pub async fn reload(&self, jail: Option<&JailName>) -> Result<(), RuntimeError> {
         match jail {
             Some(j) => {
-                let running = self
-                    .fail2ban()
-                    .status()
-                    .await?
-                    .jails
-                    .iter()
-                    .any(|x| x == j.as_str());
-                if !running {
+                if !self.is_running(j).await? {
                     return Err(RuntimeError::JailNotFound(j.to_string()));
                 }
                 self.run_reload(&[j]).await?;
