@@ -256,7 +256,17 @@ impl Pagination {
         Ok(self)
     }
 
-    /// This page of `items`, and the total.
+    /// The answer for this page: `items` of `total` (a count from the database or a length).
+    pub fn answer<T>(self, items: Vec<T>, total: impl TryInto<usize>) -> axum::Json<Paged<T>> {
+        axum::Json(Paged {
+            items,
+            total: total.try_into().unwrap_or(0),
+            page: self.page,
+            page_size: self.page_size,
+        })
+    }
+
+    /// This page of `items`.
     pub fn slice<T: Clone>(self, items: &[T]) -> Vec<T> {
         let start = (self.page as usize - 1).saturating_mul(self.page_size as usize);
         items

@@ -14,10 +14,5 @@ pub async fn list(
 ) -> Result<Json<Paged<AuditEntry>>, ApiError> {
     let page = page.validated()?;
     let (items, total) = state.db.audit_page(page.page, page.page_size).await?;
-    Ok(Json(Paged {
-        items,
-        total: usize::try_from(total).unwrap_or(0),
-        page: page.page,
-        page_size: page.page_size,
-    }))
+    Ok(page.answer(items, total))
 }

@@ -58,12 +58,7 @@ pub async fn active(
         );
     }
     matching.sort_by(|a, b| b.start_ms.cmp(&a.start_ms).then_with(|| a.ip.cmp(&b.ip)));
-    Ok(Json(Paged {
-        items: page.slice(&matching),
-        total: matching.len(),
-        page: page.page,
-        page_size: page.page_size,
-    }))
+    Ok(page.answer(page.slice(&matching), matching.len()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -294,12 +294,7 @@ pub async fn runs(
 ) -> Result<Json<Paged<bangui_store::blocklists::BlocklistRun>>, ApiError> {
     let page = page.validated()?;
     let (items, total) = state.db.blocklist_runs(page.page, page.page_size).await?;
-    Ok(Json(Paged {
-        items,
-        total: usize::try_from(total).unwrap_or(0),
-        page: page.page,
-        page_size: page.page_size,
-    }))
+    Ok(page.answer(items, total))
 }
 
 /// `GET /blocklists/schedule`.

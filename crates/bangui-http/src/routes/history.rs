@@ -85,12 +85,7 @@ pub async fn list(
         .db
         .history_page(&filter, page.page, page.page_size)
         .await?;
-    Ok(Json(Paged {
-        items,
-        total: usize::try_from(total).unwrap_or(0),
-        page: page.page,
-        page_size: page.page_size,
-    }))
+    Ok(page.answer(items, total))
 }
 
 /// `POST /history/sync`: copy fail2ban's new ban rows now; answers the job id.

@@ -115,12 +115,7 @@ pub async fn banned(
         .into_iter()
         .map(|e| BanItem::new(None, e))
         .collect();
-    Ok(Json(Paged {
-        items,
-        total: matching.len(),
-        page: page.page,
-        page_size: page.page_size,
-    }))
+    Ok(page.answer(items, matching.len()))
 }
 
 /// `POST /jails/{name}/start`: starts the jail from the configuration.
