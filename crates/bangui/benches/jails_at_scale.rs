@@ -12,13 +12,12 @@
 use std::net::IpAddr;
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bangui_core::JailName;
 use bangui_fail2ban::Client;
-use bangui_testkit::cluster::{Cluster, ClusterOptions};
-use bangui_testkit::{Layout, Postgres, Redis};
+use bangui_testkit::Layout;
+use bangui_testkit::cluster::Cluster;
 
 const BANS: u32 = 100_000;
 const SAMPLES: usize = 300;
@@ -97,15 +96,8 @@ async fn commands_per_minute(
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let redis = Redis::start().unwrap();
-    let pg = Postgres::start().unwrap();
-    let mut options = ClusterOptions::workers(1)
-        .env("BANGUI_API_REQUESTS_PER_MINUTE", "1000000000")
-        .env("RUST_LOG", "warn");
-    options.fail2ban = Some(Layout::Bench);
-    options.redis_url = Some(redis.url());
-    options.postgres_admin_url = Some(pg.url("postgres"));
-    let cluster = Cluster::start(Path::new(env!("CARGO_BIN_EXE_bangui")), options).unwrap();
+    let stack = common::stack(Some(Layout::Bench), &[]);
+    let cluster = &stack.cluster;
     let base = cluster.url(0);
     let f2b = cluster.fail2ban.as_ref().unwrap();
 
@@ -180,8 +172,8 @@ async fn main() {
 
     // fail2ban logs every command it receives at HEAVYDEBUG.
     client.set_loglevel("HEAVYDEBUG").await.unwrap();
-    let slow = commands_per_minute(&cluster, &http, &cookie, 1).await;
-    let fast = commands_per_minute(&cluster, &http, &cookie, 200).await;
+    let slow = commands_per_minute(cluster, &http, &cookie, 1).await;
+    let fast = commands_per_minute(cluster, &http, &cookie, 200).await;
     println!("fail2ban socket commands per minute while the jail pages are requested:");
     println!("  at   1 request/s: {slow:>6.1}");
     println!(

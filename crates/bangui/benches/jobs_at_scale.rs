@@ -25,9 +25,9 @@ use bangui_jobs::geo::GeoResolve;
 use bangui_jobs::queue;
 use bangui_runtime::geo::GeoDb;
 use bangui_store::Database;
-use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use bangui_testkit::cluster::Cluster;
 use bangui_testkit::postgres::psql;
-use bangui_testkit::{Layout, ListServer, Postgres, Redis};
+use bangui_testkit::{Layout, ListServer};
 use serde_json::{Value, json};
 
 const LIST: u32 = 20_000;
@@ -107,18 +107,15 @@ impl Api {
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let redis = Redis::start().unwrap();
-    let pg = Postgres::start().unwrap();
     let geoip = bangui_testkit::geoip_db();
-    let mut options = ClusterOptions::workers(1)
-        .env("BANGUI_API_REQUESTS_PER_MINUTE", "1000000000")
-        .env("BANGUI_BLOCKLIST_ALLOW_PRIVATE", "true")
-        .env("BANGUI_GEOIP_DB_PATH", geoip.to_str().unwrap())
-        .env("RUST_LOG", "warn");
-    options.fail2ban = Some(Layout::Test);
-    options.redis_url = Some(redis.url());
-    options.postgres_admin_url = Some(pg.url("postgres"));
-    let mut cluster = Cluster::start(Path::new(env!("CARGO_BIN_EXE_bangui")), options).unwrap();
+    let mut stack = common::stack(
+        Some(Layout::Test),
+        &[
+            ("BANGUI_BLOCKLIST_ALLOW_PRIVATE", "true"),
+            ("BANGUI_GEOIP_DB_PATH", geoip.to_str().unwrap()),
+        ],
+    );
+    let cluster = &mut stack.cluster;
     // Its readiness is read from its log at info level.
     cluster.start_job_worker(&[("RUST_LOG", "info")]).unwrap();
     let http = reqwest::Client::new();
@@ -146,7 +143,7 @@ async fn main() {
         let started = Instant::now();
         fail2ban_client(&socket, &words);
         baselines.push(started.elapsed());
-        assert_eq!(banned_count(&cluster), LIST as usize);
+        assert_eq!(banned_count(cluster), LIST as usize);
         fail2ban_client(&socket, &["unban", "--all"]);
 
         let list: Vec<String> = addresses(41 + round, LIST)
@@ -165,16 +162,16 @@ async fn main() {
         let started = Instant::now();
         let (job, stats) = api.import(source).await;
         seen.push(started.elapsed());
-        imports.push(run_duration(&cluster, &job));
+        imports.push(run_duration(cluster, &job));
         assert_eq!(stats["newly_banned"], LIST, "{stats}");
-        assert_eq!(banned_count(&cluster), LIST as usize);
+        assert_eq!(banned_count(cluster), LIST as usize);
         last_source = source;
         if round + 1 < ROUNDS {
             fail2ban_client(&socket, &["unban", "--all"]);
         }
     }
     let (job, stats) = api.import(last_source).await;
-    let reimport = run_duration(&cluster, &job);
+    let reimport = run_duration(cluster, &job);
     assert_eq!(
         (stats["newly_banned"].as_u64(), stats["removed"].as_u64()),
         (Some(0), Some(0)),

@@ -9,11 +9,7 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-use bangui_testkit::cluster::{Cluster, ClusterOptions};
-use bangui_testkit::{Postgres, Redis};
 
 const CONCURRENCY: usize = 32;
 const WARMUP: Duration = Duration::from_millis(300);
@@ -102,15 +98,8 @@ fn median(mut rounds: Vec<Load>) -> Load {
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let redis = Redis::start().unwrap();
-    let pg = Postgres::start().unwrap();
-    let mut options = ClusterOptions::workers(1)
-        .env("BANGUI_API_REQUESTS_PER_MINUTE", "1000000000")
-        .env("RUST_LOG", "warn");
-    options.fail2ban = None;
-    options.redis_url = Some(redis.url());
-    options.postgres_admin_url = Some(pg.url("postgres"));
-    let cluster = Cluster::start(Path::new(env!("CARGO_BIN_EXE_bangui")), options).unwrap();
+    let stack = common::stack(None, &[]);
+    let (cluster, redis) = (&stack.cluster, &stack.redis);
     let base = cluster.url(0);
 
     let http = reqwest::Client::builder()

@@ -2,6 +2,40 @@
 
 #![allow(dead_code)] // each benchmark uses its own part of it
 
+use std::path::Path;
+
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use bangui_testkit::{Layout, Postgres, Redis};
+
+/// A benchmark's own Redis, PostgreSQL and one `bangui serve` worker (release build) on them,
+/// with no API rate limit and warnings-only logs. Dropped in field order: the worker first.
+pub struct Stack {
+    pub cluster: Cluster,
+    pub redis: Redis,
+    pub postgres: Postgres,
+}
+
+/// Starts a [`Stack`] with `fail2ban` (or none) and the benchmark's own `env` settings.
+pub fn stack(fail2ban: Option<Layout>, env: &[(&str, &str)]) -> Stack {
+    let redis = Redis::start().unwrap();
+    let postgres = Postgres::start().unwrap();
+    let mut options = ClusterOptions::workers(1)
+        .env("BANGUI_API_REQUESTS_PER_MINUTE", "1000000000")
+        .env("RUST_LOG", "warn");
+    for (k, v) in env {
+        options = options.env(k, v);
+    }
+    options.fail2ban = fail2ban;
+    options.redis_url = Some(redis.url());
+    options.postgres_admin_url = Some(postgres.url("postgres"));
+    let cluster = Cluster::start(Path::new(env!("CARGO_BIN_EXE_bangui")), options).unwrap();
+    Stack {
+        cluster,
+        redis,
+        postgres,
+    }
+}
+
 /// Sets bangui up through `base` and logs in; returns the session cookie.
 pub async fn session(http: &reqwest::Client, base: &str) -> String {
     let setup = http
