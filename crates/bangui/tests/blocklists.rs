@@ -10,7 +10,7 @@ use std::time::Duration;
 use bangui_testkit::ListServer;
 use bangui_testkit::cluster::{Cluster, ClusterOptions};
 use bangui_testkit::postgres::psql;
-use common::{Answer, Caller, cluster, fail2ban_says};
+use common::{Answer, Caller, cluster, eventually, fail2ban_says};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -59,21 +59,37 @@ async fn create_source(caller: &Caller, base: &str, cookie: &str, name: &str, ur
     answer.body["id"].as_i64().unwrap()
 }
 
-/// Waits (up to 90 s) until the job is over; returns its last answer.
-async fn finished(caller: &Caller, base: &str, cookie: &str, job: &str) -> Answer {
-    for _ in 0..900 {
+/// The job's answer once `wanted` holds of it (asked every `every`, for at most `within`).
+async fn job_when(
+    caller: &Caller,
+    base: &str,
+    cookie: &str,
+    job: &str,
+    (within, every): (Duration, Duration),
+    wanted: impl Fn(&Value) -> bool,
+) -> Option<Answer> {
+    eventually(within, every, async || {
         let answer = caller
             .get(base, &format!("/jobs/{job}"), Some(cookie))
             .await;
-        if matches!(
-            answer.body["state"].as_str(),
-            Some("done" | "failed" | "killed")
-        ) {
-            return answer;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("job {job} did not finish in 90 s");
+        wanted(&answer.body).then_some(answer)
+    })
+    .await
+}
+
+/// Waits (up to 90 s) until the job is over; returns its last answer.
+async fn finished(caller: &Caller, base: &str, cookie: &str, job: &str) -> Answer {
+    let over = |job: &Value| matches!(job["state"].as_str(), Some("done" | "failed" | "killed"));
+    let timing = (Duration::from_secs(90), Duration::from_millis(100));
+    job_when(caller, base, cookie, job, timing, over)
+        .await
+        .unwrap_or_else(|| panic!("job {job} did not finish in 90 s"))
+}
+
+/// Imports `source` now and waits until the job is over.
+async fn imported(caller: &Caller, base: &str, cookie: &str, source: i64) -> Answer {
+    let job = import_now(caller, base, cookie, source).await;
+    finished(caller, base, cookie, &job).await
 }
 
 async fn import_now(caller: &Caller, base: &str, cookie: &str, source: i64) -> String {
@@ -91,19 +107,11 @@ async fn import_now(caller: &Caller, base: &str, cookie: &str, source: i64) -> S
 
 /// Waits until the job has banned its first addresses.
 async fn wait_for_progress(caller: &Caller, base: &str, cookie: &str, job: &str) {
-    for _ in 0..2000 {
-        let answer = caller
-            .get(base, &format!("/jobs/{job}"), Some(cookie))
-            .await;
-        if answer.body["progress"]["done"]
-            .as_u64()
-            .is_some_and(|d| d >= 500)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("the import never got going");
+    let going = |job: &Value| job["progress"]["done"].as_u64().is_some_and(|d| d >= 500);
+    let timing = (Duration::from_secs(20), Duration::from_millis(5));
+    job_when(caller, base, cookie, job, timing, going)
+        .await
+        .expect("the import never got going");
 }
 
 fn with_job_workers(mut cluster: Cluster, n: usize, extra: &[(&str, &str)]) -> Cluster {
@@ -196,21 +204,16 @@ async fn a_stopping_worker_finishes_the_import_it_runs() {
         running.body
     );
     cluster.ask_job_worker_to_stop(0).unwrap();
-    for _ in 0..500 {
-        if cluster.job_worker_log(0).contains("SIGTERM") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(cluster.job_worker_log(0).contains("SIGTERM"));
+    let often = Duration::from_millis(10);
+    let told = eventually(Duration::from_secs(5), often, async || {
+        cluster.job_worker_log(0).contains("SIGTERM").then_some(())
+    });
+    assert!(told.await.is_some());
     cluster.fail2ban.as_ref().unwrap().resume().unwrap();
-    for _ in 0..3000 {
-        if !cluster.job_worker_is_running(0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(!cluster.job_worker_is_running(0), "the worker did not stop");
+    let stopped = eventually(Duration::from_secs(30), often, async || {
+        (!cluster.job_worker_is_running(0)).then_some(())
+    });
+    assert!(stopped.await.is_some(), "the worker did not stop");
 
     let done = caller
         .get(&base, &format!("/jobs/{job}"), Some(&cookie))
@@ -236,18 +239,12 @@ async fn a_failure_retrying_may_fix_is_retried_after_a_delay() {
     let source = create_source(&caller, &base, &cookie, "flaky", &server.url("/flaky.txt")).await;
     let job = import_now(&caller, &base, &cookie, source).await;
 
-    let mut retrying = None;
-    for _ in 0..300 {
-        let answer = caller
-            .get(&base, &format!("/jobs/{job}"), Some(&cookie))
-            .await;
-        if answer.body["state"] == "retrying" {
-            retrying = Some(answer);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let retrying = retrying.expect("the first failure did not leave the job retrying");
+    let timing = (Duration::from_secs(10), Duration::from_millis(20));
+    let retrying = job_when(&caller, &base, &cookie, &job, timing, |job| {
+        job["state"] == "retrying"
+    })
+    .await
+    .expect("the first failure did not leave the job retrying");
     // The list server recovers; the second attempt, not before it is due, imports the list.
     server.put("/flaky.txt", "192.0.2.10\n192.0.2.11\n");
     assert_eq!(retrying.body["attempts"], 1, "{}", retrying.body);
@@ -317,19 +314,21 @@ async fn the_schedule_imports_the_enabled_sources_once_across_the_cluster() {
     assert_eq!(every_minute.status, StatusCode::OK, "{}", every_minute.body);
 
     let mut runs = Value::Null;
-    for _ in 0..750 {
-        runs = caller.get(&base, "/blocklists/runs", c).await.body;
-        let completed = runs["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["status"] == "completed")
-            .count();
-        if completed >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(75),
+        Duration::from_millis(100),
+        async || {
+            runs = caller.get(&base, "/blocklists/runs", c).await.body;
+            let completed = runs["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["status"] == "completed")
+                .count();
+            (completed >= 2).then_some(())
+        },
+    )
+    .await;
     let mut imported: Vec<i64> = runs["items"]
         .as_array()
         .unwrap()
@@ -363,13 +362,7 @@ async fn reimports_change_only_the_difference() {
     let source = create_source(&caller, &base, &cookie, "list", &server.url("/list.txt")).await;
     let stats = |answer: &Answer| answer.body["result"]["runs"][0]["stats"].clone();
 
-    let first = finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, source).await,
-    )
-    .await;
+    let first = imported(&caller, &base, &cookie, source).await;
     assert_eq!(stats(&first)["newly_banned"], 1000, "{}", first.body);
     assert_eq!(jail_bans(&cluster), sorted(addresses.clone()));
 
@@ -394,34 +387,16 @@ async fn reimports_change_only_the_difference() {
     // 100 lines removed: exactly those 100 are unbanned.
     let kept: Vec<String> = addresses[100..].to_vec();
     server.put("/list.txt", kept.join("\n"));
-    let shrunk = finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, source).await,
-    )
-    .await;
+    let shrunk = imported(&caller, &base, &cookie, source).await;
     assert_eq!(stats(&shrunk)["removed"], 100, "{}", shrunk.body);
     assert_eq!(jail_bans(&cluster), sorted(kept.clone()));
 
     // An address another source also lists stays banned when this one drops it.
     server.put("/other.txt", addresses[100..110].join("\n"));
     let other = create_source(&caller, &base, &cookie, "other", &server.url("/other.txt")).await;
-    finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, other).await,
-    )
-    .await;
+    imported(&caller, &base, &cookie, other).await;
     server.put("/list.txt", addresses[110..].join("\n"));
-    let dropped = finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, source).await,
-    )
-    .await;
+    let dropped = imported(&caller, &base, &cookie, source).await;
     assert_eq!(stats(&dropped)["removed"], 0, "{}", dropped.body);
     assert_eq!(jail_bans(&cluster), sorted(kept));
 
@@ -519,13 +494,7 @@ async fn refused_lists_fail_with_a_clear_error_and_change_nothing() {
         (nojail, "jail nosuch is not running"),
         (ftp, "only http and https"),
     ] {
-        let job = finished(
-            &caller,
-            &base,
-            &cookie,
-            &import_now(&caller, &base, &cookie, source).await,
-        )
-        .await;
+        let job = imported(&caller, &base, &cookie, source).await;
         assert_eq!(job.body["state"], "failed", "{}", job.body);
         // Retrying cannot help: one attempt of three.
         assert_eq!(job.body["attempts"], 1, "{}", job.body);
@@ -550,13 +519,7 @@ async fn loopback_lists_are_refused_unless_allowed() {
     let cookie = caller.ready_session(&cluster).await;
     let base = cluster.url(0);
     let source = create_source(&caller, &base, &cookie, "local", &server.url("/list.txt")).await;
-    let job = finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, source).await,
-    )
-    .await;
+    let job = imported(&caller, &base, &cookie, source).await;
     assert_eq!(job.body["state"], "failed", "{}", job.body);
     let run = single_run(&caller, &base, &cookie, source).await;
     assert!(
@@ -825,19 +788,12 @@ async fn imported_addresses_get_countries_and_a_re_resolve_fills_the_gaps() {
 
     // Imported before the database exists: stored unresolved, not as some country.
     let first = create_source(&caller, &base, &cookie, "first", &server.url("/first.txt")).await;
-    finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, first).await,
-    )
+    imported(&caller, &base, &cookie, first).await;
+    let every = Duration::from_millis(50);
+    eventually(Duration::from_secs(10), every, async || {
+        (geo_rows() == "3").then_some(())
+    })
     .await;
-    for _ in 0..200 {
-        if geo_rows() == "3" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let before = country("8.8.8.8").await;
     assert_eq!(
         (before["cached"].as_bool(), before["country"].is_null()),
@@ -879,19 +835,12 @@ async fn imported_addresses_get_countries_and_a_re_resolve_fills_the_gaps() {
         &server.url("/second.txt"),
     )
     .await;
-    finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, second).await,
-    )
+    imported(&caller, &base, &cookie, second).await;
+    let every = Duration::from_millis(50);
+    eventually(Duration::from_secs(10), every, async || {
+        (geo_rows() == "5").then_some(())
+    })
     .await;
-    for _ in 0..200 {
-        if geo_rows() == "5" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     for ip in ["9.9.9.9", "2a00:1450:4001:800::200e"] {
         let answer = country(ip).await;
         assert_eq!(
@@ -911,14 +860,20 @@ async fn imported_addresses_get_countries_and_a_re_resolve_fills_the_gaps() {
 
 /// Waits (up to 30 s) until fail2ban's jail bans `ip`.
 async fn banned_in(cluster: &Cluster, jail: &str, ip: &str) {
-    for _ in 0..300 {
-        let banned = fail2ban_says(cluster, &["get", jail, "banip"]);
-        if banned.as_array().unwrap().iter().any(|b| b == ip) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{jail} never banned {ip}");
+    let banned = eventually(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        async || {
+            let banned = fail2ban_says(cluster, &["get", jail, "banip"]);
+            banned
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b == ip)
+                .then_some(())
+        },
+    );
+    assert!(banned.await.is_some(), "{jail} never banned {ip}");
 }
 
 async fn history_sync(caller: &Caller, base: &str, cookie: &str) -> Value {
@@ -1000,13 +955,7 @@ async fn the_archive_keeps_filter_manual_and_imported_bans_after_their_unban() {
         .await;
     assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
     let source = create_source(&caller, &base, &cookie, "list", &server.url("/list.txt")).await;
-    let import = finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, source).await,
-    )
-    .await;
+    let import = imported(&caller, &base, &cookie, source).await;
     assert_eq!(import.body["state"], "done", "{}", import.body);
 
     // A filter ban lifted by hand before any sync copied it: fail2ban deletes its row, the
@@ -1057,13 +1006,7 @@ async fn the_archive_keeps_filter_manual_and_imported_bans_after_their_unban() {
         assert_eq!(unban.body["unbanned"], 1, "{}", unban.body);
     }
     server.put("/list.txt", "11.0.1.7\n");
-    let reimport = finished(
-        &caller,
-        &base,
-        &cookie,
-        &import_now(&caller, &base, &cookie, source).await,
-    )
-    .await;
+    let reimport = imported(&caller, &base, &cookie, source).await;
     assert_eq!(reimport.body["state"], "done", "{}", reimport.body);
     assert_eq!(history_sync(&caller, &base, &cookie).await["archived"], 0);
     assert_eq!(

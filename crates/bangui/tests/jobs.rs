@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bangui_testkit::cluster::ClusterOptions;
 use bangui_testkit::postgres::psql;
-use common::{Caller, EventStream, cluster};
+use common::{Caller, EventStream, cluster, eventually};
 use reqwest::StatusCode;
 
 /// `(tick, status, attempts, worker)` of every health-probe job, oldest first.
@@ -46,16 +46,18 @@ async fn a_two_second_schedule_on_three_workers_runs_every_tick_exactly_once() {
     }
     // Twenty seconds of ticks: the test is about what happens over that time.
     let mut done = Vec::new();
-    for _ in 0..80 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        done = probe_jobs(&cluster.database_url)
-            .into_iter()
-            .filter(|j| j.1 == "Done")
-            .collect();
-        if done.len() >= 10 {
-            break;
-        }
-    }
+    eventually(
+        Duration::from_secs(40),
+        Duration::from_millis(500),
+        async || {
+            done = probe_jobs(&cluster.database_url)
+                .into_iter()
+                .filter(|j| j.1 == "Done")
+                .collect();
+            (done.len() >= 10).then_some(())
+        },
+    )
+    .await;
     assert!(done.len() >= 10, "only {} probes done in 40 s", done.len());
 
     let all = probe_jobs(&cluster.database_url);
@@ -89,20 +91,19 @@ async fn a_job_can_be_followed_through_the_api() {
     );
     let caller = Caller::new();
     let cookie = caller.ready_session(&cluster).await;
-    let mut job = None;
-    for _ in 0..40 {
-        let rows = psql(
+    let job = eventually(
+        Duration::from_secs(10),
+        Duration::from_millis(250),
+        async || {
+            let rows = psql(
             &cluster.database_url,
             "SELECT id FROM apalis.jobs WHERE job_type = 'health-probe' AND status = 'Done' LIMIT 1",
         )
         .unwrap();
-        if !rows.is_empty() {
-            job = Some(rows);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let id = job.expect("no health probe ran");
+            (!rows.is_empty()).then_some(rows)
+        },
+    );
+    let id = job.await.expect("no health probe ran");
     let answer = caller
         .get(&cluster.url(0), &format!("/jobs/{id}"), Some(&cookie))
         .await;

@@ -4,12 +4,32 @@
 #![allow(dead_code)] // each test binary uses its own part of it
 
 use std::path::Path;
+use std::time::Duration;
 
 use bangui_testkit::cluster::{Cluster, ClusterOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "Str0ng!pass";
+
+/// Asks `check` every `every` until it answers `Some`, for at most `within`; `None` if it never
+/// did. The readiness check of tests that wait for something another process does.
+pub async fn eventually<T>(
+    within: Duration,
+    every: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
 
 pub fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_bangui"))
