@@ -75,6 +75,44 @@ pub async fn setup(db: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What every worker of this process shares.
+#[derive(Clone)]
+struct Workers {
+    /// This process' worker name, unique in the cluster.
+    name: String,
+    context: JobContext,
+    backoff: queue::BackoffLayer,
+}
+
+/// Registers a schedule's worker: each tick of `$schedule` calls `$handler` with `$data`.
+macro_rules! cron_worker {
+    ($monitor:expr, $workers:expr, $kind:literal, $schedule:expr, $data:expr, $handler:path) => {{
+        let (name, schedule, data) = ($workers.name.clone(), $schedule.clone(), $data.clone());
+        $monitor.register(move |_| {
+            WorkerBuilder::new(format!("{name}-{}", $kind))
+                .backend(CronScheduler::new(schedule.clone()))
+                .data(data.clone())
+                .build($handler)
+        })
+    }};
+}
+
+/// Registers the worker of one queue: notified and polled (`$watch`), each run bounded by
+/// `$timeout`, failed runs retried later ([`queue::BackoffLayer`], outside the timeout).
+macro_rules! queue_worker {
+    ($monitor:expr, $workers:expr, $storage:expr, $watch:expr, $timeout:expr, $handler:path) => {{
+        let (workers, storage, timeout) = ($workers.clone(), $storage.clone(), $timeout);
+        $monitor.register(move |_| {
+            WorkerBuilder::new(format!("{}-{}", workers.name, storage.config().queue))
+                .backend(queue::watched(storage.clone(), $watch))
+                .layer(workers.backoff.clone())
+                .timeout(timeout)
+                .data(workers.context.clone())
+                .build($handler)
+        })
+    }};
+}
+
 /// Runs this process' job workers and schedules until `shutdown` resolves, then lets running
 /// jobs finish (up to [`JobSettings::shutdown_timeout`]).
 pub async fn run(
@@ -102,112 +140,94 @@ pub async fn run(
     let geo_re_resolve =
         queue::storage::<geo::GeoReResolve>(&pool, geo::GeoReResolve::QUEUE, &settings);
 
-    let backoff = queue::BackoffLayer::new(context.db.clone(), settings.retry_after);
-    let monitor = Monitor::new()
-        .register({
-            let (probe, name) = (probe.clone(), name.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-health-probe-tick"))
-                    .backend(CronScheduler::new(probe_schedule.clone()))
-                    .data(probe.clone())
-                    .build(health_probe::tick)
-            }
-        })
-        .register({
-            let (context, name, timeout) =
-                (context.clone(), name.clone(), settings.health_probe_every);
-            move |_| {
-                WorkerBuilder::new(format!("{name}-health-probe"))
-                    .backend(queue::watched(probe.clone(), Watch::Loosely))
-                    .timeout(timeout.max(Duration::from_secs(5)))
-                    .data(context.clone())
-                    .build(health_probe::run)
-            }
-        })
-        .register({
-            let (context, name) = (context.clone(), name.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-blocklist-schedule"))
-                    .backend(CronScheduler::new(minutes.clone()))
-                    .data(context.clone())
-                    .build(import_schedule::tick)
-            }
-        })
-        .register({
-            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-blocklist-import"))
-                    .backend(queue::watched(imports.clone(), Watch::Closely))
-                    .layer(backoff.clone())
-                    // Big lists take minutes against a firewall; a hung run must end.
-                    .timeout(Duration::from_secs(3600))
-                    .data(context.clone())
-                    .build(blocklist::run)
-            }
-        })
-        .register({
-            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-geo-resolve"))
-                    .backend(queue::watched(geo_resolve.clone(), Watch::Loosely))
-                    .layer(backoff.clone())
-                    .timeout(Duration::from_secs(600))
-                    .data(context.clone())
-                    .build(geo::run)
-            }
-        })
-        .register({
-            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-geo-re-resolve"))
-                    .backend(queue::watched(geo_re_resolve.clone(), Watch::Closely))
-                    .layer(backoff.clone())
-                    .timeout(Duration::from_secs(3600))
-                    .data(context.clone())
-                    .build(geo::run_re_resolve)
-            }
-        })
-        .register({
-            let (context, name) = (context.clone(), name.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-history-sync-tick"))
-                    .backend(CronScheduler::new(sync_schedule.clone()))
-                    .data(context.clone())
-                    .build(history::tick_sync)
-            }
-        })
-        .register({
-            let (context, name) = (context.clone(), name.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-history-purge-tick"))
-                    .backend(CronScheduler::new(daily.clone()))
-                    .data(context.clone())
-                    .build(history::tick_purge)
-            }
-        })
-        .register({
-            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-history-sync"))
-                    .backend(queue::watched(history_sync.clone(), Watch::Closely))
-                    .layer(backoff.clone())
-                    .timeout(Duration::from_secs(600))
-                    .data(context.clone())
-                    .build(history::run_sync)
-            }
-        })
-        .register({
-            let (context, name, backoff) = (context.clone(), name.clone(), backoff.clone());
-            move |_| {
-                WorkerBuilder::new(format!("{name}-history-purge"))
-                    .backend(queue::watched(history_purge.clone(), Watch::Loosely))
-                    .layer(backoff.clone())
-                    .timeout(Duration::from_secs(600))
-                    .data(context.clone())
-                    .build(history::run_purge)
-            }
-        })
-        .shutdown_timeout(settings.shutdown_timeout);
+    let workers = Workers {
+        name: name.clone(),
+        backoff: queue::BackoffLayer::new(context.db.clone(), settings.retry_after),
+        context,
+    };
+    let monitor = Monitor::new();
+    let monitor = cron_worker!(
+        monitor,
+        workers,
+        "health-probe-tick",
+        probe_schedule,
+        probe,
+        health_probe::tick
+    );
+    let monitor = queue_worker!(
+        monitor,
+        workers,
+        probe,
+        Watch::Loosely,
+        settings.health_probe_every.max(Duration::from_secs(5)),
+        health_probe::run
+    );
+    let monitor = cron_worker!(
+        monitor,
+        workers,
+        "blocklist-schedule",
+        minutes,
+        workers.context,
+        import_schedule::tick
+    );
+    // Big lists take minutes against a firewall; a hung run must end.
+    let monitor = queue_worker!(
+        monitor,
+        workers,
+        imports,
+        Watch::Closely,
+        Duration::from_secs(3600),
+        blocklist::run
+    );
+    let monitor = queue_worker!(
+        monitor,
+        workers,
+        geo_resolve,
+        Watch::Loosely,
+        Duration::from_secs(600),
+        geo::run
+    );
+    let monitor = queue_worker!(
+        monitor,
+        workers,
+        geo_re_resolve,
+        Watch::Closely,
+        Duration::from_secs(3600),
+        geo::run_re_resolve
+    );
+    let monitor = cron_worker!(
+        monitor,
+        workers,
+        "history-sync-tick",
+        sync_schedule,
+        workers.context,
+        history::tick_sync
+    );
+    let monitor = cron_worker!(
+        monitor,
+        workers,
+        "history-purge-tick",
+        daily,
+        workers.context,
+        history::tick_purge
+    );
+    let monitor = queue_worker!(
+        monitor,
+        workers,
+        history_sync,
+        Watch::Closely,
+        Duration::from_secs(600),
+        history::run_sync
+    );
+    let monitor = queue_worker!(
+        monitor,
+        workers,
+        history_purge,
+        Watch::Loosely,
+        Duration::from_secs(600),
+        history::run_purge
+    )
+    .shutdown_timeout(settings.shutdown_timeout);
     tracing::info!(worker = %name, "job workers running");
     monitor
         .run_with_signal(async move {
