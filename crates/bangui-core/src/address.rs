@@ -1,9 +1,13 @@
 //! IP addresses and networks from user input, strictly: what reaches fail2ban is exactly one
 //! address (or network), in canonical form.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
+use serde::{Serialize, Serializer};
+
+use crate::input::InputKind;
 
 /// Longest text accepted as an address or network (a full IPv6 network is 43 characters).
 const MAX_LEN: usize = 64;
@@ -71,6 +75,77 @@ pub fn parse_network(s: &str) -> Result<IpNetwork, AddressError> {
     let prefix: u8 = prefix.parse().map_err(|_| bad())?;
     IpNetwork::new(addr, prefix).map_err(|_| bad())
 }
+
+/// One IP address, as [`parse_address`] accepts it: the form every address takes in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address(pub IpAddr);
+
+impl Address {
+    pub fn ip(self) -> IpAddr {
+        self.0
+    }
+}
+
+impl From<IpAddr> for Address {
+    fn from(ip: IpAddr) -> Self {
+        Self(ip.to_canonical())
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+crate::deserialize_from_str!(Address, InputKind::Address, |s| parse_address(s)
+    .map(Address));
+
+crate::string_schema!(
+    Address,
+    "One IPv4 or IPv6 address, nothing around it (no prefix, port, zone or brackets).",
+    max_length = MAX_LEN,
+    example = "192.0.2.7"
+);
+
+/// An address or a network in CIDR notation, as [`parse_network`] accepts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Network(pub IpNetwork);
+
+impl Network {
+    pub fn net(self) -> IpNetwork {
+        self.0
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Network {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+// A network is refused under the same kind as an address: to the caller, both are addresses.
+crate::deserialize_from_str!(Network, InputKind::Address, |s| parse_network(s)
+    .map(Network));
+
+crate::string_schema!(
+    Network,
+    "An IPv4 or IPv6 address, or a network in CIDR notation.",
+    max_length = MAX_LEN,
+    example = "192.0.2.0/24"
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,9 @@ use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::input::InputKind;
 
 /// Longest accepted jail name. fail2ban has no limit of its own; real names are short
 /// (`sshd`, `nginx-http-auth`, `postfix-sasl`).
@@ -16,9 +18,18 @@ pub const MAX_JAIL_NAME_LEN: usize = 64;
 /// The first-character rule matters: fail2ban reads a leading `-` as an option (`--all`), and a
 /// leading `.` would allow `..`. No whitespace, no separators, no `<`/`>`, so a name can never
 /// carry fail2ban's `<F2B_END_COMMAND>` terminator or a path component.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
 pub struct JailName(String);
+
+crate::deserialize_from_str!(JailName, InputKind::JailName, JailName::parse);
+
+crate::string_schema!(
+    JailName,
+    "A fail2ban jail name: 1 to 64 of `A-Z a-z 0-9 _ - . @ +`, starting with a letter, a digit or `_`.",
+    pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}$",
+    example = "sshd"
+);
 
 /// Why a string is not a [`JailName`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,14 +91,6 @@ impl AsRef<str> for JailName {
 impl fmt::Display for JailName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for JailName {
-    type Error = JailNameError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
     }
 }
 

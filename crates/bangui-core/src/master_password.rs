@@ -57,6 +57,21 @@ impl MasterPassword {
     }
 }
 
+// The refusal names the rule, never the password.
+crate::deserialize_from_str!(
+    MasterPassword,
+    crate::input::InputKind::Password,
+    MasterPassword::parse
+);
+
+crate::string_schema!(
+    MasterPassword,
+    "A new master password: 8 to 256 characters with an upper-case letter, a digit and a special character.",
+    min_length = 8,
+    max_length = 256,
+    example = "Str0ng!pass"
+);
+
 impl fmt::Debug for MasterPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MasterPassword(…)")

@@ -3,12 +3,23 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::input::InputKind;
 
 /// A time zone the IANA database knows, in its canonical spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct TimeZoneName(chrono_tz::Tz);
+
+crate::deserialize_from_str!(TimeZoneName, InputKind::TimeZone, TimeZoneName::parse);
+
+crate::string_schema!(
+    TimeZoneName,
+    "An IANA time zone name.",
+    max_length = 64,
+    example = "Europe/Berlin"
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not an IANA time zone name (for example UTC or Europe/Berlin)")]
@@ -44,14 +55,6 @@ impl fmt::Display for TimeZoneName {
 impl From<TimeZoneName> for String {
     fn from(tz: TimeZoneName) -> Self {
         tz.name().to_owned()
-    }
-}
-
-impl TryFrom<String> for TimeZoneName {
-    type Error = TimeZoneError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
     }
 }
 

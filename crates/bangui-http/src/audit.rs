@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use bangui_store::audit::AuditRecord;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ErrorCode;
@@ -15,9 +16,10 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct AuditDetails(pub Value);
 
-/// `response` with the audit details of the call.
-pub fn with_details(response: impl IntoResponse, details: Value) -> Response {
+/// `response` with the audit details of the call: what it did, as an object.
+pub fn with_details(response: impl IntoResponse, details: &impl Serialize) -> Response {
     let mut response = response.into_response();
+    let details = serde_json::to_value(details).unwrap_or_default();
     response.extensions_mut().insert(AuditDetails(details));
     response
 }
@@ -43,11 +45,6 @@ pub fn route_of(parts: &axum::http::request::Parts) -> String {
         .map_or_else(|| original_path(parts), |p| p.as_str().to_owned())
 }
 
-/// `session:<first 16 hex digits of the session id>`.
-pub fn session_actor(session_id: &str) -> String {
-    format!("session:{}", &session_id[..session_id.len().min(16)])
-}
-
 /// The parts of a finished call's response the audit trail keeps: status, details, error code.
 pub fn outcome(response: &Response) -> (u16, Value, Option<String>) {
     (
@@ -59,7 +56,7 @@ pub fn outcome(response: &Response) -> (u16, Value, Option<String>) {
         response
             .extensions()
             .get::<ErrorCode>()
-            .map(|c| c.0.to_owned()),
+            .map(|c| c.as_str().to_owned()),
     )
 }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use bangui_store::rate_limit::Decision;
 use bangui_store::sessions::{Session, SessionToken};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::client_addr;
 use crate::state::AppState;
 
@@ -68,7 +68,7 @@ pub async fn require_session(
     let auth = authenticate(&state, &parts).await?;
     let audit = crate::audit::is_state_changing(&parts.method).then(|| {
         (
-            crate::audit::session_actor(&auth.session.id),
+            auth.session.actor(),
             client_addr(&parts, &state.settings.trusted_proxies),
             parts.method.clone(),
             crate::audit::route_of(&parts),
@@ -99,10 +99,10 @@ pub(crate) async fn authenticate(
         )
         .await?;
     if let Decision::Limited { retry_after } = decision {
-        return Err(ApiError::TooManyRequests { retry_after });
+        return Err(ApiError::rate_limited(retry_after));
     }
     let (Some(session), Some((token, via))) = (session, presented) else {
-        return Err(ApiError::Unauthorized);
+        return Err(ErrorCode::Unauthorized.into());
     };
     if via == Credential::Cookie
         && crate::audit::is_state_changing(&parts.method)
@@ -111,7 +111,7 @@ pub(crate) async fn authenticate(
             .get(CSRF_HEADER)
             .is_none_or(|v| v.as_bytes() != b"1")
     {
-        return Err(ApiError::CsrfHeaderMissing);
+        return Err(ErrorCode::CsrfHeaderMissing.into());
     }
     Ok(AuthSession {
         session,

@@ -1,124 +1,250 @@
-//! [`ApiError`]: every error an API caller can see, with its status and `error_code`, in one
-//! place. Internal causes are logged, never sent.
+//! Every error an API caller can see: one [`ErrorCode`] per kind, with its HTTP status, and
+//! [`ApiError`], the answer `{"error_code": …, "message": …, "details": {…}}`. The errors of
+//! the crates below are mapped to codes here, in one place. Internal causes are logged, never
+//! sent.
 
+use std::fmt;
 use std::time::Duration;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bangui_core::input::InputKind;
+use bangui_runtime::RuntimeError;
 use bangui_store::StoreError;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-/// An error answer: `{"error_code": …, "message": …, "details": {…}}`.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// Syntactically broken request (malformed JSON).
-    #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
-    /// Well-formed but invalid input.
-    #[error("{message}")]
-    Invalid {
-        code: &'static str,
-        message: String,
-        details: Value,
-    },
-    #[error("authentication required")]
-    Unauthorized,
-    #[error("wrong password")]
-    InvalidCredentials,
-    #[error(
-        "state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1"
-    )]
-    CsrfHeaderMissing,
-    #[error("{0}")]
-    NotFound(String),
-    #[error("no jail named {0:?} is running")]
-    JailNotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
-    #[error("{message}")]
-    Conflict { code: &'static str, message: String },
-    #[error("request body too large")]
-    PayloadTooLarge,
-    #[error("expected a JSON body (Content-Type: application/json)")]
-    UnsupportedMediaType,
-    #[error("too many requests")]
-    TooManyRequests { retry_after: Duration },
-    #[error("bangui is not set up yet: POST /api/v1/setup first")]
-    SetupRequired,
-    #[error("the state store (Redis) is unavailable")]
-    StateStoreUnavailable,
-    #[error("the database (PostgreSQL) is unavailable")]
-    DatabaseUnavailable,
-    #[error("fail2ban cannot be reached")]
-    Fail2banUnavailable,
-    /// Another upstream (a blocklist server) failed.
-    #[error("{message}")]
-    BadGateway {
-        code: &'static str,
-        message: String,
-        details: Value,
-    },
-    /// fail2ban refused or failed; its own message is in `details`.
-    #[error("fail2ban could not do it: {message}")]
-    Fail2banError { message: String, details: Value },
-    #[error("internal error")]
-    Internal(String),
+/// Declares [`ErrorCode`]: each variant with its `error_code`, its status and the message it
+/// answers with unless a more precise one is given.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $status:ident, $message:literal;)*) => {
+        /// The `error_code` of an error answer.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, ToSchema)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &[Self] = &[$(Self::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $code,)* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(Self::$variant => StatusCode::$status,)* }
+            }
+
+            /// What the code means, and the message of an error that has no more precise one.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Self::$variant => $message,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson = "malformed_json", BAD_REQUEST, "the body is not valid JSON";
+    /// A request the server cannot read (a path that does not decode, …).
+    BadRequest = "bad_request", BAD_REQUEST, "the request cannot be read";
+    InvalidBody = "invalid_body", UNPROCESSABLE_ENTITY,
+        "the body does not have the fields and types this route takes";
+    InvalidQuery = "invalid_query", UNPROCESSABLE_ENTITY,
+        "the query string does not have the parameters and types this route takes";
+    InvalidAddress = "invalid_address", UNPROCESSABLE_ENTITY, "not an IP address (or network)";
+    InvalidJailName = "invalid_jail_name", UNPROCESSABLE_ENTITY, "not a valid jail name";
+    InvalidOrigin = "invalid_origin", UNPROCESSABLE_ENTITY,
+        "origin must be auto, manual or blocklist";
+    InvalidRange = "invalid_range", UNPROCESSABLE_ENTITY, "range must be 24h, 7d, 30d or 365d";
+    InvalidPagination = "invalid_pagination", UNPROCESSABLE_ENTITY,
+        "page must be at least 1 and page_size between 1 and 500";
+    InvalidJobId = "invalid_job_id", UNPROCESSABLE_ENTITY, "a job id has 26 letters and digits";
+    InvalidId = "invalid_id", UNPROCESSABLE_ENTITY, "an id is a positive number";
+    InvalidName = "invalid_name", UNPROCESSABLE_ENTITY,
+        "the name must have 1 to 100 characters, without control characters";
+    InvalidUrl = "invalid_url", UNPROCESSABLE_ENTITY,
+        "only http and https URLs without user or password, on public addresses";
+    InvalidSchedule = "invalid_schedule", UNPROCESSABLE_ENTITY, "not a valid import schedule";
+    InvalidTimezone = "invalid_timezone", UNPROCESSABLE_ENTITY, "not an IANA time zone name";
+    WeakPassword = "weak_password", UNPROCESSABLE_ENTITY,
+        "the password breaks the policy (8+ characters, upper case, digit, special character)";
+    InvalidSessionDuration = "invalid_session_duration", UNPROCESSABLE_ENTITY,
+        "session_duration_minutes must be between 1 and 525600";
+    /// fail2ban's client refused an argument before sending it.
+    InvalidArgument = "invalid_argument", UNPROCESSABLE_ENTITY, "an argument fail2ban cannot take";
+    Unauthorized = "unauthorized", UNAUTHORIZED, "authentication required";
+    InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "wrong password";
+    CsrfHeaderMissing = "csrf_header_missing", FORBIDDEN,
+        "state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1";
+    NotFound = "not_found", NOT_FOUND, "not found";
+    JailNotFound = "jail_not_found", NOT_FOUND, "no jail of this name is running";
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "method not allowed";
+    Conflict = "conflict", CONFLICT, "the change collides with existing data";
+    SetupAlreadyDone = "setup_already_done", CONFLICT, "bangui is already set up";
+    ImportBusy = "import_busy", CONFLICT, "an import was just started; try again";
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "request body too large";
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE,
+        "expected a JSON body (Content-Type: application/json)";
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS,
+        "too many requests; details.retry_after_seconds says when to try again";
+    InternalError = "internal_error", INTERNAL_SERVER_ERROR, "internal error";
+    Fail2banUnavailable = "fail2ban_unavailable", BAD_GATEWAY, "fail2ban cannot be reached";
+    Fail2banError = "fail2ban_error", BAD_GATEWAY,
+        "fail2ban refused or failed; details.fail2ban_message says why";
+    BlocklistFetchFailed = "blocklist_fetch_failed", BAD_GATEWAY, "the list could not be downloaded";
+    SetupRequired = "setup_required", SERVICE_UNAVAILABLE,
+        "bangui is not set up yet: POST /api/v1/setup first";
+    StateStoreUnavailable = "state_store_unavailable", SERVICE_UNAVAILABLE,
+        "the state store (Redis) is unavailable";
+    DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE,
+        "the database (PostgreSQL) is unavailable";
+    NotReady = "not_ready", SERVICE_UNAVAILABLE, "a dependency of this worker is unavailable";
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ErrorCode {
+    /// The code for a value a domain type refused.
+    pub fn for_input(kind: InputKind) -> Self {
+        match kind {
+            InputKind::Address => Self::InvalidAddress,
+            InputKind::JailName => Self::InvalidJailName,
+            InputKind::Origin => Self::InvalidOrigin,
+            InputKind::TimeRange => Self::InvalidRange,
+            InputKind::Page => Self::InvalidPagination,
+            // A search text too long is a query the route does not take.
+            InputKind::SearchText => Self::InvalidQuery,
+            InputKind::JobId => Self::InvalidJobId,
+            InputKind::SourceId => Self::InvalidId,
+            InputKind::SourceName => Self::InvalidName,
+            InputKind::Url => Self::InvalidUrl,
+            InputKind::Schedule => Self::InvalidSchedule,
+            InputKind::TimeZone => Self::InvalidTimezone,
+            InputKind::Password => Self::WeakPassword,
+            InputKind::SessionLength => Self::InvalidSessionDuration,
+        }
+    }
+}
+
+/// An error answer as the document describes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error_code: ErrorCode,
+    /// For people: what went wrong and, where it helps, what to do.
+    pub message: String,
+    /// For programs: the field at fault (`field`), when to retry (`retry_after_seconds`),
+    /// fail2ban's own message (`fail2ban_message`), … depending on the code.
+    pub details: Map<String, Value>,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    details: Map<String, Value>,
+    /// Logged when answered; never sent.
+    cause: Option<String>,
 }
 
 impl ApiError {
-    pub fn invalid(code: &'static str, message: impl Into<String>, details: Value) -> Self {
-        Self::Invalid {
+    /// An error with the code's own message.
+    pub fn new(code: ErrorCode) -> Self {
+        Self::with_message(code, code.meaning())
+    }
+
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
             code,
             message: message.into(),
-            details,
+            details: Map::new(),
+            cause: None,
         }
     }
 
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::CsrfHeaderMissing => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::JailNotFound(_) => StatusCode::NOT_FOUND,
-            Self::Fail2banUnavailable | Self::Fail2banError { .. } | Self::BadGateway { .. } => {
-                StatusCode::BAD_GATEWAY
-            }
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::SetupRequired | Self::StateStoreUnavailable | Self::DatabaseUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    /// An internal error: the caller sees `internal_error`, the log says `cause`.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(ErrorCode::InternalError)
         }
     }
 
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::BadRequest { code, .. }
-            | Self::Invalid { code, .. }
-            | Self::Conflict { code, .. }
-            | Self::BadGateway { code, .. } => code,
-            Self::Unauthorized => "unauthorized",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::CsrfHeaderMissing => "csrf_header_missing",
-            Self::NotFound(_) => "not_found",
-            Self::JailNotFound(_) => "jail_not_found",
-            Self::Fail2banUnavailable => "fail2ban_unavailable",
-            Self::Fail2banError { .. } => "fail2ban_error",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::TooManyRequests { .. } => "rate_limited",
-            Self::SetupRequired => "setup_required",
-            Self::StateStoreUnavailable => "state_store_unavailable",
-            Self::DatabaseUnavailable => "database_unavailable",
-            Self::Internal(_) => "internal_error",
+    /// A 429 with the time to wait, in `Retry-After` and in the details.
+    pub fn rate_limited(retry_after: Duration) -> Self {
+        // Whole seconds, rounded up, at least 1.
+        let secs = retry_after.as_millis().div_ceil(1000).max(1) as u64;
+        Self::new(ErrorCode::RateLimited).detail("retry_after_seconds", secs)
+    }
+
+    /// Adds `key: value` to the details.
+    pub fn detail(mut self, key: &str, value: impl Serialize) -> Self {
+        self.details.insert(
+            key.to_owned(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        self
+    }
+
+    /// Adds the fields of `value` (an object) to the details.
+    pub fn details(mut self, value: impl Serialize) -> Self {
+        if let Ok(Value::Object(map)) = serde_json::to_value(value) {
+            self.details.extend(map);
         }
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Some(cause) = &self.cause {
+            tracing::error!(%cause, "internal error");
+        }
+        let retry_after = self
+            .details
+            .get("retry_after_seconds")
+            .and_then(Value::as_u64);
+        let body = ErrorBody {
+            error_code: self.code,
+            message: self.message,
+            details: self.details,
+        };
+        let mut response = (self.code.status(), Json(body)).into_response();
+        // For the audit trail, which sees responses, not errors.
+        response.extensions_mut().insert(self.code);
+        if let (ErrorCode::RateLimited, Some(secs)) = (self.code, retry_after) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -127,96 +253,111 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::StateStoreUnavailable(cause) => {
                 tracing::warn!(%cause, "Redis unavailable");
-                Self::StateStoreUnavailable
+                Self::new(ErrorCode::StateStoreUnavailable)
             }
             StoreError::DatabaseUnavailable(cause) => {
                 tracing::warn!(%cause, "PostgreSQL unavailable");
-                Self::DatabaseUnavailable
+                Self::new(ErrorCode::DatabaseUnavailable)
             }
-            StoreError::Conflict(message) => Self::Conflict {
-                code: "conflict",
-                message,
-            },
-            StoreError::Internal(cause) => Self::Internal(cause),
+            StoreError::Conflict(message) => Self::with_message(ErrorCode::Conflict, message),
+            StoreError::Internal(cause) => Self::internal(cause),
         }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let details = match &self {
-            Self::Invalid { details, .. }
-            | Self::Fail2banError { details, .. }
-            | Self::BadGateway { details, .. } => details.clone(),
-            Self::JailNotFound(jail) => json!({ "jail": jail }),
-            Self::TooManyRequests { retry_after } => {
-                json!({ "retry_after_seconds": retry_after_secs(*retry_after) })
+impl From<RuntimeError> for ApiError {
+    fn from(e: RuntimeError) -> Self {
+        use bangui_fail2ban::{Error as F2b, ServerError};
+        match e {
+            RuntimeError::JailNotFound(jail)
+            | RuntimeError::Fail2ban(F2b::Server(ServerError::UnknownJail(jail))) => {
+                Self::with_message(
+                    ErrorCode::JailNotFound,
+                    format!("no jail named {jail:?} is running"),
+                )
+                .detail("jail", jail)
             }
-            _ => json!({}),
-        };
-        let message = match &self {
-            Self::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                "internal error".to_owned()
+            RuntimeError::Fail2ban(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "fail2ban unavailable");
+                Self::new(ErrorCode::Fail2banUnavailable)
             }
-            other => other.to_string(),
+            RuntimeError::Fail2ban(F2b::InvalidArgument(message)) => {
+                Self::with_message(ErrorCode::InvalidArgument, message)
+            }
+            RuntimeError::Fail2ban(F2b::Server(server)) => fail2ban_error(
+                format!("fail2ban could not do it: {server}"),
+                server.kind(),
+                Some(server.to_string()),
+            ),
+            RuntimeError::Fail2ban(other) => {
+                tracing::error!(error = %other, "fail2ban answered something unexpected");
+                fail2ban_error(
+                    format!("fail2ban could not do it: {other}"),
+                    other.kind(),
+                    None,
+                )
+            }
+            RuntimeError::Reload(output) => fail2ban_error(
+                "fail2ban could not do it: fail2ban-client reload failed".to_owned(),
+                "reload_failed",
+                Some(output),
+            ),
+            RuntimeError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn fail2ban_error(message: String, kind: &str, fail2ban_message: Option<String>) -> ApiError {
+    let error = ApiError::with_message(ErrorCode::Fail2banError, message).detail("kind", kind);
+    match fail2ban_message {
+        Some(m) => error.detail("fail2ban_message", m),
+        None => error,
+    }
+}
+
+impl From<bangui_jobs::EnqueueError> for ApiError {
+    fn from(e: bangui_jobs::EnqueueError) -> Self {
+        use bangui_jobs::EnqueueError as E;
+        match e {
+            E::Store(e) => e.into(),
+            E::Busy => Self::new(ErrorCode::ImportBusy),
+            other => Self::internal(format!("enqueueing a job: {other}")),
+        }
+    }
+}
+
+impl From<bangui_blocklist::FetchError> for ApiError {
+    fn from(e: bangui_blocklist::FetchError) -> Self {
+        use bangui_blocklist::FetchError as F;
+        let (reason, permanent) = match e {
+            F::Permanent(m) => (m, true),
+            F::Transient(m) => (m, false),
         };
-        let body =
-            Json(json!({ "error_code": self.code(), "message": message, "details": details }));
-        let mut response = (status, body).into_response();
-        // For the audit trail, which sees responses, not errors.
-        response.extensions_mut().insert(ErrorCode(self.code()));
-        if let Self::TooManyRequests { retry_after } = self {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs(retry_after)),
+        Self::with_message(
+            ErrorCode::BlocklistFetchFailed,
+            format!("could not fetch the list: {reason}"),
+        )
+        .detail("reason", reason)
+        .detail("permanent", permanent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_an_error_status_with_a_meaning() {
+        for code in ErrorCode::ALL {
+            assert!(
+                code.status().is_client_error() || code.status().is_server_error(),
+                "{code}"
+            );
+            assert!(!code.meaning().is_empty(), "{code}");
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                Value::String(code.as_str().to_owned())
             );
         }
-        response
     }
-}
-
-/// The `error_code` of an error response, as a response extension.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorCode(pub &'static str);
-
-impl From<bangui_runtime::RuntimeError> for ApiError {
-    fn from(e: bangui_runtime::RuntimeError) -> Self {
-        use bangui_fail2ban::{Error as F2b, ServerError};
-        use bangui_runtime::RuntimeError as R;
-        match e {
-            R::JailNotFound(jail) | R::Fail2ban(F2b::Server(ServerError::UnknownJail(jail))) => {
-                Self::JailNotFound(jail)
-            }
-            R::Fail2ban(e) if e.is_unavailable() => {
-                tracing::warn!(error = %e, "fail2ban unavailable");
-                Self::Fail2banUnavailable
-            }
-            R::Fail2ban(F2b::InvalidArgument(message)) => {
-                Self::invalid("invalid_argument", message, json!({}))
-            }
-            R::Fail2ban(F2b::Server(server)) => Self::Fail2banError {
-                message: server.to_string(),
-                details: json!({ "kind": server.kind(), "fail2ban_message": server.to_string() }),
-            },
-            R::Fail2ban(other) => {
-                tracing::error!(error = %other, "fail2ban answered something unexpected");
-                Self::Fail2banError {
-                    message: other.to_string(),
-                    details: json!({ "kind": other.kind() }),
-                }
-            }
-            R::Reload(output) => Self::Fail2banError {
-                message: "fail2ban-client reload failed".into(),
-                details: json!({ "kind": "reload_failed", "fail2ban_message": output }),
-            },
-            R::Store(e) => e.into(),
-        }
-    }
-}
-
-/// `Retry-After` in whole seconds, rounded up, at least 1.
-fn retry_after_secs(d: Duration) -> u64 {
-    d.as_millis().div_ceil(1000).max(1) as u64
 }

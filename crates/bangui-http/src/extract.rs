@@ -1,18 +1,41 @@
-//! Extractors that turn a request into validated input or a clean [`ApiError`].
+//! Extractors that turn a request into domain types, or into a clean [`ApiError`].
+//!
+//! Bodies, queries and paths are deserialized straight into the route's named types, whose
+//! fields are domain types (`JailName`, `Address`, `Origin`, …). A value a domain type refuses
+//! gets that type's code (`invalid_jail_name`, …); anything else of the wrong shape gets
+//! `invalid_body` or `invalid_query`. Either way `details.field` names the field at fault.
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use bangui_core::input::{InputKind, classified};
 use ipnetwork::IpNetwork;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
-/// `axum::Json`, with rejections turned into the API's JSON errors.
+/// A refused value as an error: the domain type's code, or `shape` when the value did not
+/// even have the right shape; the field in the details.
+fn refused(shape: ErrorCode, path: String, message: String, kind: Option<InputKind>) -> ApiError {
+    let code = kind.map_or(shape, ErrorCode::for_input);
+    let message = if path.is_empty() || path == "." {
+        message
+    } else {
+        format!("{path}: {message}")
+    };
+    let error = ApiError::with_message(code, message);
+    if path.is_empty() || path == "." {
+        error
+    } else {
+        error.detail("field", path)
+    }
+}
+
+/// A JSON body, deserialized into `T`.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -20,34 +43,96 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !json_content_type(req.headers()) {
+            return Err(ErrorCode::UnsupportedMediaType.into());
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge)
+            } else {
+                ApiError::with_message(ErrorCode::BadRequest, e.body_text())
+            }
+        })?;
+        from_json(&bytes).map(Self)
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::JsonDataError(e) => {
-            // serde's message names the field and the expected type; it holds no secrets.
-            let detail = e.body_text();
-            ApiError::invalid("invalid_body", detail.clone(), json!({ "reason": detail }))
+fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let read = classified(|| {
+        let mut json = serde_json::Deserializer::from_slice(bytes);
+        let value: T = serde_path_to_error::deserialize(&mut json)
+            .map_err(|e| (e.path().to_string(), e.into_inner()))?;
+        // Nothing may follow the value.
+        json.end().map_err(|e| (String::new(), e))?;
+        Ok(value)
+    });
+    read.map_err(|((path, inner), kind)| match inner.classify() {
+        serde_json::error::Category::Data => {
+            refused(ErrorCode::InvalidBody, path, inner.to_string(), kind)
         }
-        JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest {
-            code: "malformed_json",
-            message: e.body_text(),
-        },
-        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-        JsonRejection::BytesRejection(e)
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-        {
-            ApiError::PayloadTooLarge
-        }
-        other => ApiError::BadRequest {
-            code: "bad_request",
-            message: other.body_text(),
-        },
+        _ => ApiError::with_message(ErrorCode::MalformedJson, inner.to_string()),
+    })
+}
+
+/// `application/json`, or a `+json` type, with or without parameters.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A query string, deserialized into `T`.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // axum's message names the parameter ("…: page: page must be at least 1").
+        classified(|| axum::extract::Query::<T>::try_from_uri(&parts.uri))
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|(e, kind)| {
+                let code = kind.map_or(ErrorCode::InvalidQuery, ErrorCode::for_input);
+                ApiError::with_message(code, e.body_text())
+            })
+    }
+}
+
+/// The one parameter of a route's path (`/jails/{name}`), percent-decoded and deserialized
+/// into `T`.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::with_message(ErrorCode::BadRequest, e.body_text()))?;
+        let Some((name, value)) = params.iter().next() else {
+            return Err(ApiError::internal(
+                "a path extractor on a route without parameters",
+            ));
+        };
+        let read = classified(|| {
+            T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
+        });
+        read.map(Self).map_err(|(e, kind)| {
+            refused(ErrorCode::BadRequest, name.to_owned(), e.to_string(), kind)
+        })
     }
 }
 
@@ -90,7 +175,7 @@ fn from_forwarded<'a>(
     headers: impl Iterator<Item = &'a str>,
     trusted: &[IpNetwork],
 ) -> IpAddr {
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(canonical(ip)));
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip.to_canonical()));
     if !is_trusted(peer) {
         return peer;
     }
@@ -100,23 +185,18 @@ fn from_forwarded<'a>(
     for hop in hops.iter().rev() {
         match hop.parse::<IpAddr>() {
             Ok(ip) if is_trusted(ip) => continue,
-            Ok(ip) => return canonical(ip),
+            Ok(ip) => return ip.to_canonical(),
             Err(_) => return peer,
         }
     }
     peer
 }
 
-/// `::ffff:1.2.3.4` is 1.2.3.4.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use bangui_core::{Address, JailName, PageNumber};
+    use serde::Deserialize;
+
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
@@ -165,154 +245,66 @@ mod tests {
             ip("203.0.113.9")
         );
     }
-}
 
-/// `axum::extract::Query`, with rejections turned into the API's JSON errors.
-#[derive(Debug)]
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(e) => {
-                let detail = e.body_text();
-                Err(ApiError::invalid(
-                    "invalid_query",
-                    detail.clone(),
-                    json!({ "reason": detail }),
-                ))
-            }
-        }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        #[allow(dead_code)]
+        ip: Address,
+        #[allow(dead_code)]
+        jail: JailName,
     }
-}
 
-/// The `{name}` of a jail route, validated as a [`JailName`](bangui_core::JailName).
-#[derive(Debug, Clone)]
-pub struct JailPath(pub bangui_core::JailName);
+    #[test]
+    fn a_refused_body_field_gets_its_type_s_code_and_name() {
+        let code = |json: &str| {
+            let e = from_json::<Body>(json.as_bytes()).unwrap_err();
+            (e.code(), e.message().to_owned())
+        };
+        let (c, message) = code(r#"{"ip": "256.1.1.1", "jail": "sshd"}"#);
+        assert_eq!(c, ErrorCode::InvalidAddress);
+        assert!(message.starts_with("ip: "), "{message}");
+        assert_eq!(
+            code(r#"{"ip": "192.0.2.1", "jail": "--all"}"#).0,
+            ErrorCode::InvalidJailName
+        );
+        assert_eq!(
+            code(r#"{"ip": 3221225985, "jail": "sshd"}"#).0,
+            ErrorCode::InvalidBody
+        );
+        assert_eq!(code(r#"{"ip": "192.0.2.1"}"#).0, ErrorCode::InvalidBody);
+        assert_eq!(
+            code(r#"{"ip": "192.0.2.1", "jail": "sshd", "x": 1}"#).0,
+            ErrorCode::InvalidBody
+        );
+        assert_eq!(code(r#"{"ip": "192.0.2.1","#).0, ErrorCode::MalformedJson);
+        assert_eq!(
+            code(r#"{"ip": "192.0.2.1", "jail": "a"} x"#).0,
+            ErrorCode::MalformedJson
+        );
+        assert!(from_json::<Body>(br#"{"ip": "192.0.2.1", "jail": "sshd"}"#).is_ok());
+    }
 
-impl<S: Send + Sync> FromRequestParts<S> for JailPath {
-    type Rejection = ApiError;
+    #[derive(Debug, Deserialize)]
+    struct Query {
+        #[serde(default)]
+        #[allow(dead_code)]
+        page: PageNumber,
+    }
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(name) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
+    #[tokio::test]
+    async fn a_refused_query_parameter_gets_its_type_s_code() {
+        let code = |uri: &'static str| async move {
+            let (mut parts, ()) = axum::http::Request::get(uri).body(()).unwrap().into_parts();
+            ApiQuery::<Query>::from_request_parts(&mut parts, &())
                 .await
-                .map_err(|e| ApiError::BadRequest {
-                    code: "bad_path",
-                    message: e.body_text(),
-                })?;
-        bangui_core::JailName::parse(&name).map(Self).map_err(|e| {
-            ApiError::invalid(
-                "invalid_jail_name",
-                e.to_string(),
-                json!({ "field": "name" }),
-            )
-        })
-    }
-}
-
-/// `?page=1&page_size=50`: pages count from 1, at most 500 items each.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Pagination {
-    #[serde(default = "first_page")]
-    pub page: u32,
-    #[serde(default = "default_page_size")]
-    pub page_size: u32,
-}
-
-fn first_page() -> u32 {
-    1
-}
-
-fn default_page_size() -> u32 {
-    50
-}
-
-pub const MAX_PAGE_SIZE: u32 = 500;
-
-impl Pagination {
-    /// From optional query fields (query structs carry them themselves: serde's `flatten`
-    /// does not work with query strings).
-    pub fn of(page: Option<u32>, page_size: Option<u32>) -> Result<Self, ApiError> {
-        Self {
-            page: page.unwrap_or(1),
-            page_size: page_size.unwrap_or(50),
-        }
-        .validated()
-    }
-
-    pub fn validated(self) -> Result<Self, ApiError> {
-        if self.page == 0 || self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
-            return Err(ApiError::invalid(
-                "invalid_pagination",
-                format!("page must be at least 1 and page_size between 1 and {MAX_PAGE_SIZE}"),
-                json!({ "page": self.page, "page_size": self.page_size }),
-            ));
-        }
-        Ok(self)
-    }
-
-    /// The answer for this page: `items` of `total` (a count from the database or a length).
-    pub fn answer<T>(self, items: Vec<T>, total: impl TryInto<usize>) -> axum::Json<Paged<T>> {
-        axum::Json(Paged {
-            items,
-            total: total.try_into().unwrap_or(0),
-            page: self.page,
-            page_size: self.page_size,
-        })
-    }
-
-    /// This page of `items`.
-    pub fn slice<T: Clone>(self, items: &[T]) -> Vec<T> {
-        let start = (self.page as usize - 1).saturating_mul(self.page_size as usize);
-        items
-            .iter()
-            .skip(start)
-            .take(self.page_size as usize)
-            .cloned()
-            .collect()
-    }
-}
-
-/// `{"items": […], "total": n, "page": p, "page_size": s}`.
-#[derive(Debug, serde::Serialize)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub total: usize,
-    pub page: u32,
-    pub page_size: u32,
-}
-
-/// Parses a required address field of a request body.
-pub fn address_field(field: &'static str, value: &str) -> Result<std::net::IpAddr, ApiError> {
-    bangui_core::parse_address(value)
-        .map_err(|e| ApiError::invalid("invalid_address", e.to_string(), json!({ "field": field })))
-}
-
-/// Parses a required jail field of a request body.
-pub fn jail_field(field: &'static str, value: &str) -> Result<bangui_core::JailName, ApiError> {
-    bangui_core::JailName::parse(value).map_err(|e| {
-        ApiError::invalid(
-            "invalid_jail_name",
-            e.to_string(),
-            json!({ "field": field }),
-        )
-    })
-}
-
-/// A search text: at most 64 characters.
-pub fn search_text(q: Option<String>) -> Result<Option<String>, ApiError> {
-    match q {
-        Some(q) if q.chars().count() > 64 => Err(ApiError::invalid(
-            "invalid_query",
-            "q must have at most 64 characters",
-            json!({ "field": "q" }),
-        )),
-        Some(q) if q.trim().is_empty() => Ok(None),
-        other => Ok(other.map(|q| q.trim().to_lowercase())),
+                .map(|_| ())
+                .map_err(|e| e.code())
+        };
+        assert_eq!(code("/x?page=2").await, Ok(()));
+        assert_eq!(code("/x").await, Ok(()));
+        assert_eq!(code("/x?page=0").await, Err(ErrorCode::InvalidPagination));
+        assert_eq!(code("/x?page=abc").await, Err(ErrorCode::InvalidQuery));
+        assert_eq!(code("/x?other=1").await, Ok(()));
     }
 }

@@ -4,13 +4,13 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,8 +41,8 @@ pub async fn track_metrics(request: Request, next: Next) -> Response {
 /// keeps working on every worker while PostgreSQL is down.
 pub(crate) async fn setup_gate(state: &AppState) -> Result<(), ApiError> {
     match ensure_setup(state).await {
-        Ok(()) | Err(ApiError::DatabaseUnavailable) => Ok(()),
-        Err(e) => Err(e),
+        Err(e) if e.code() != ErrorCode::DatabaseUnavailable => Err(e),
+        _ => Ok(()),
     }
 }
 
@@ -55,7 +55,7 @@ pub(crate) async fn ensure_setup(state: &AppState) -> Result<(), ApiError> {
             state.setup_done.store(true, Ordering::Release);
             Ok(())
         }
-        None => Err(ApiError::SetupRequired),
+        None => Err(ErrorCode::SetupRequired.into()),
     }
 }
 
@@ -100,5 +100,21 @@ pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Respo
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
-    ApiError::Internal(format!("handler panicked: {message}")).into_response()
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
+}
+
+/// Unknown `/api/v1/...` paths: 503 before setup, 401 without a session, 404 with one.
+pub(crate) async fn unknown_api_route(State(state): State<AppState>, request: Request) -> ApiError {
+    let (parts, _) = request.into_parts();
+    let known = async {
+        setup_gate(&state).await?;
+        crate::auth::authenticate(&state, &parts).await
+    };
+    match known.await {
+        Ok(_) => ApiError::with_message(
+            ErrorCode::NotFound,
+            format!("no API route {}", crate::audit::original_path(&parts)),
+        ),
+        Err(e) => e,
+    }
 }

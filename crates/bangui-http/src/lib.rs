@@ -1,8 +1,9 @@
 //! bangui's HTTP API: the router of one stateless worker.
 //!
 //! Everything a request depends on lives in Redis or PostgreSQL ([`AppState`] holds only
-//! pools and handles), so any worker can answer any request. See `routes` for the endpoints
-//! and `layers` for what every response passes through.
+//! pools and handles), so any worker can answer any request. See `routes` for the endpoints,
+//! `openapi` for their document, `extract` for how requests become domain types, `error` for
+//! every error answer and `layers` for what every response passes through.
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -10,6 +11,8 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod layers;
+pub mod openapi;
+mod paging;
 mod password;
 pub mod routes;
 pub mod settings;
@@ -17,27 +20,51 @@ pub mod state;
 
 use std::net::SocketAddr;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware;
-use axum::routing::get;
+use axum::{Extension, Router, middleware};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
+pub use routes::document;
 pub use settings::HttpSettings;
 pub use state::AppState;
 
 use crate::layers::REQUEST_ID;
 
-/// The whole application: `/api/v1`, `/metrics`, and JSON answers for everything else.
+/// The whole application: `/api/v1`, its document and reference, `/metrics`, and JSON answers
+/// for everything else.
 pub fn router(state: AppState) -> Router {
+    let document = openapi::Document::of(&routes::document());
+    // Behind setup and a session. Unknown paths too (the fallback): an anonymous caller learns
+    // nothing about which routes exist.
+    let private =
+        routes::private()
+            .split_for_parts()
+            .0
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_session,
+            ));
+    // Setup and login change state too: audited, as anonymous.
+    let public = routes::public()
+        .split_for_parts()
+        .0
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            audit::audit_public,
+        ));
+    let api = public
+        .merge(private)
+        .fallback(layers::unknown_api_route)
+        .layer(Extension(document));
     let mut app = Router::new()
-        .nest("/api/v1", routes::api(&state))
-        .route("/metrics", get(routes::metrics::render))
-        .fallback(|| async { ApiError::NotFound("not found".into()) })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .nest("/api/v1", api)
+        .merge(routes::root().split_for_parts().0)
+        .merge(openapi::reference())
+        .fallback(|| async { ApiError::with_message(ErrorCode::NotFound, "not found") })
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
         .layer(middleware::from_fn(layers::track_metrics))
         .layer(DefaultBodyLimit::max(state.settings.body_limit));
     for header in layers::security_headers(state.settings.cookie_secure) {
@@ -65,9 +92,26 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves only `/metrics` on `listener` (`BANGUI_METRICS_LISTEN`), until `shutdown` resolves.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(listener, routes::metrics::only(handle), shutdown).await
+}
+
+async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

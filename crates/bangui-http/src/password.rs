@@ -12,10 +12,10 @@ pub async fn hash(password: MasterPassword) -> Result<String, ApiError> {
         Argon2::default()
             .hash_password(password.expose().as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(format!("hashing the password: {e}")))
+            .map_err(|e| ApiError::internal(format!("hashing the password: {e}")))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+    .map_err(|e| ApiError::internal(format!("hashing task: {e}")))?
 }
 
 /// Whether `password` matches the stored hash. A stored hash that does not parse is an
@@ -26,11 +26,11 @@ pub async fn verify(password: String, stored: String) -> Result<bool, ApiError> 
     }
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&stored)
-            .map_err(|e| ApiError::Internal(format!("stored hash: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("stored hash: {e}")))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("verification task: {e}")))?
+    .map_err(|e| ApiError::internal(format!("verification task: {e}")))?
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use bangui_blocklist::FetchSettings;
+use bangui_core::SessionMinutes;
 use bangui_store::rate_limit::RateLimit;
 use ipnetwork::IpNetwork;
 
@@ -16,13 +18,11 @@ pub struct HttpSettings {
     /// All other API requests per client address.
     pub api_limit: RateLimit,
     /// Session length offered at setup when the request names none.
-    pub default_session_minutes: u32,
+    pub default_session_minutes: SessionMinutes,
     /// Largest accepted request body.
     pub body_limit: usize,
     /// Limits of blocklist previews (the same as imports).
-    pub blocklist_fetch: bangui_jobs::fetch::FetchSettings,
-    /// fail2ban's SQLite file (the ban archive reads it); `None`: asked from fail2ban.
-    pub fail2ban_db: Option<std::path::PathBuf>,
+    pub blocklist_fetch: FetchSettings,
 }
 
 impl Default for HttpSettings {
@@ -32,10 +32,9 @@ impl Default for HttpSettings {
             trusted_proxies: Vec::new(),
             login_limit: RateLimit::per(5, Duration::from_secs(60)),
             api_limit: RateLimit::per(600, Duration::from_secs(60)),
-            default_session_minutes: 60,
+            default_session_minutes: SessionMinutes::new(60).unwrap_or_else(|_| unreachable!()),
             body_limit: 64 * 1024,
-            blocklist_fetch: bangui_jobs::fetch::FetchSettings::default(),
-            fail2ban_db: None,
+            blocklist_fetch: FetchSettings::default(),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use bangui_jobs::JobQueue;
 use bangui_runtime::Runtime;
 use bangui_store::{Database, RedisStore};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -19,10 +20,12 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub redis: RedisStore,
     pub db: Database,
-    /// fail2ban and the shared state about it.
+    /// fail2ban and the shared state about it, with the operations on them.
     pub runtime: Runtime,
+    /// Starts background jobs and reads their state.
+    pub jobs: JobQueue,
     pub settings: HttpSettings,
-    /// Renders `/metrics`; `None` when no recorder is installed (in-process tests).
+    /// Renders `/metrics`; `None` when the metrics are served on their own listener.
     pub metrics: Option<PrometheusHandle>,
     /// Set once setup is seen complete. Setup never reverts, so this cache of a global fact
     /// cannot disagree between workers; it only saves a query per request.
@@ -51,6 +54,7 @@ impl AppState {
         redis: RedisStore,
         db: Database,
         runtime: Runtime,
+        jobs: JobQueue,
         settings: HttpSettings,
         metrics: Option<PrometheusHandle>,
     ) -> Self {
@@ -58,6 +62,7 @@ impl AppState {
             redis,
             db,
             runtime,
+            jobs,
             settings,
             metrics,
             setup_done: AtomicBool::new(false),

@@ -3,13 +3,16 @@
 //! are kept unresolved; a re-resolve retries them.
 
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::time::Duration;
 
 use apalis::prelude::*;
+use bangui_runtime::{Countries, Followups};
 use bangui_store::jobs::Progress;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::JobContext;
+use crate::{Job, JobContext, JobQueue, Watch};
 
 /// Resolve these addresses (newly banned ones), and those a blocklist source banned that have
 /// no answer yet (an import names its source rather than carrying its addresses through the
@@ -22,84 +25,66 @@ pub struct GeoResolve {
     pub members_of: Option<i64>,
 }
 
+impl Job for GeoResolve {
+    const QUEUE: &'static str = "geo-resolve";
+    const TIMEOUT: Duration = Duration::from_secs(600);
+}
+
 impl GeoResolve {
-    pub const QUEUE: &'static str = "geo-resolve";
-    /// Addresses per job.
+    /// Addresses per job, and per page of a source's members.
     pub const BATCH: usize = 10_000;
-}
-
-/// Enqueues the resolution of these addresses (in jobs of [`GeoResolve::BATCH`]).
-pub async fn enqueue_resolution(pool: &sqlx::PgPool, ips: &[IpAddr]) {
-    for batch in ips.chunks(GeoResolve::BATCH) {
-        enqueue(
-            pool,
-            &GeoResolve {
-                ips: batch.to_vec(),
-                members_of: None,
-            },
-        )
-        .await;
-    }
-}
-
-/// Enqueues the resolution of what a blocklist source banned and is not cached yet.
-pub async fn enqueue_members_resolution(pool: &sqlx::PgPool, source_id: i64) {
-    enqueue(
-        pool,
-        &GeoResolve {
-            ips: Vec::new(),
-            members_of: Some(source_id),
-        },
-    )
-    .await;
-}
-
-/// Best effort: a failure is logged, and the addresses get their country when they are banned
-/// again.
-async fn enqueue(pool: &sqlx::PgPool, args: &GeoResolve) {
-    let id = crate::queue::new_job_id();
-    if let Err(e) = crate::queue::enqueue(pool, GeoResolve::QUEUE, &id, args, None, 3).await {
-        tracing::warn!(error = %e, "could not enqueue geo resolution");
-    }
 }
 
 /// Retry every unresolved address.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GeoReResolve {}
 
-impl GeoReResolve {
-    pub const QUEUE: &'static str = "geo-re-resolve";
+impl Job for GeoReResolve {
+    const QUEUE: &'static str = "geo-re-resolve";
+    const TIMEOUT: Duration = Duration::from_secs(3600);
+    const WATCH: Watch = Watch::Closely;
 }
 
-/// Looks the addresses up and stores the answers: `(resolved, unresolved)`.
-pub async fn resolve(
-    context: &JobContext,
-    ips: &[IpAddr],
-) -> Result<(usize, usize), bangui_store::StoreError> {
-    let geo = context.runtime.geo();
-    let source = if geo.available() { "mmdb" } else { "none" };
-    let countries = geo.countries(ips);
-    let resolved = countries.iter().filter(|c| c.is_some()).count();
-    let answers: Vec<(IpAddr, Option<String>)> = ips.iter().copied().zip(countries).collect();
-    for chunk in answers.chunks(GeoResolve::BATCH) {
-        context.db.store_countries(chunk, source).await?;
+impl Followups for JobQueue {
+    /// In jobs of [`GeoResolve::BATCH`] addresses.
+    fn resolve_countries(&self, what: Countries) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let jobs: Vec<GeoResolve> = match what {
+                Countries::Of(ips) => ips
+                    .chunks(GeoResolve::BATCH)
+                    .map(|batch| GeoResolve {
+                        ips: batch.to_vec(),
+                        members_of: None,
+                    })
+                    .collect(),
+                Countries::MembersOf(source) => vec![GeoResolve {
+                    ips: Vec::new(),
+                    members_of: Some(source),
+                }],
+            };
+            for job in jobs {
+                if let Err(e) = self.push(&job).await {
+                    tracing::warn!(error = %e, "could not enqueue geo resolution");
+                }
+            }
+        })
     }
-    Ok((resolved, ips.len() - resolved))
 }
 
 pub(crate) async fn run(job: GeoResolve, context: Data<JobContext>) -> Result<Value, BoxDynError> {
-    let (mut resolved, mut unresolved) = resolve(&context, &job.ips).await?;
+    let runtime = &context.runtime;
+    let (mut resolved, mut unresolved) = runtime.resolve_countries(&job.ips).await?;
     if let Some(source) = job.members_of {
         let mut after = None;
         loop {
             let page = context
-                .db
+                .db()
                 .uncached_members(source, after, GeoResolve::BATCH as i64)
                 .await?;
             let Some(last) = page.last().copied() else {
                 break;
             };
-            let (r, u) = resolve(&context, &page).await?;
+            let (r, u) = runtime.resolve_countries(&page).await?;
             (resolved, unresolved) = (resolved + r, unresolved + u);
             after = Some(last);
         }
@@ -113,33 +98,27 @@ pub(crate) async fn run_re_resolve(
     id: TaskId,
 ) -> Result<Value, BoxDynError> {
     let job_id = id.to_string();
+    let (runtime, db) = (&context.runtime, context.db());
     // The database may have been added or updated just now: that is why one re-resolves.
-    context.runtime.geo().check_now();
-    let total = u64::try_from(context.db.unresolved_count().await?).unwrap_or(0);
+    runtime.geo().check_now();
+    let total = u64::try_from(db.unresolved_count().await?).unwrap_or(0);
     let (mut done, mut resolved) = (0u64, 0usize);
     let mut after = None;
     loop {
-        let page = context
-            .db
+        let page = db
             .unresolved_addresses(after, GeoResolve::BATCH as i64)
             .await?;
         let Some(last) = page.last().copied() else {
             break;
         };
-        resolved += resolve(&context, &page).await?.0;
+        resolved += runtime.resolve_countries(&page).await?.0;
         done += page.len() as u64;
         after = Some(last);
-        let _ = context
-            .runtime
-            .redis()
-            .set_job_progress(
-                &job_id,
-                Progress {
-                    done,
-                    total: total.max(done),
-                },
-            )
-            .await;
+        let progress = Progress {
+            done,
+            total: total.max(done),
+        };
+        let _ = runtime.redis().set_job_progress(&job_id, progress).await;
     }
     Ok(json!({ "retried": done, "resolved": resolved }))
 }

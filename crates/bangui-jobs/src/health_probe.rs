@@ -1,13 +1,14 @@
 //! The health probe: refreshes the shared fail2ban status (and with it the capability flags),
 //! announcing online/offline changes, on a fixed cadence whatever the request rate.
 
+use std::time::Duration;
+
 use apalis::prelude::*;
 use apalis_cron::Tick;
-use apalis_postgres::PostgresStorage;
 use serde::{Deserialize, Serialize};
 
-use crate::JobContext;
-use crate::queue::{self, Enqueued};
+use crate::queue::Enqueued;
+use crate::{Job, JobContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HealthProbe {
@@ -15,28 +16,23 @@ pub struct HealthProbe {
     pub tick: u64,
 }
 
-impl HealthProbe {
-    pub const QUEUE: &'static str = "health-probe";
+impl Job for HealthProbe {
+    const QUEUE: &'static str = "health-probe";
+    /// The next tick probes again: a failed probe is not retried.
+    const ATTEMPTS: usize = 1;
+    /// Longer than a status refresh can take (fail2ban's own timeout is 5 s).
+    const TIMEOUT: Duration = Duration::from_secs(10);
 }
 
 /// Every worker's tick: enqueue the probe of this tick, once across the cluster.
-pub(crate) async fn tick(
-    tick: Tick,
-    storage: Data<PostgresStorage<HealthProbe>>,
-) -> Result<(), BoxDynError> {
+pub(crate) async fn tick(tick: Tick, context: Data<JobContext>) -> Result<(), BoxDynError> {
     let at = tick.get_timestamp();
     let key = format!("{}:{at}", HealthProbe::QUEUE);
-    let id = queue::new_job_id();
-    let outcome = queue::enqueue(
-        storage.pool(),
-        HealthProbe::QUEUE,
-        &id,
-        &HealthProbe { tick: at },
-        Some(&key),
-        1,
-    )
-    .await?;
-    if let Enqueued::New(id) = outcome {
+    if let Enqueued::New(id) = context
+        .queue
+        .push_once(&HealthProbe { tick: at }, &key)
+        .await?
+    {
         tracing::debug!(%id, tick = at, "health probe enqueued");
     }
     Ok(())

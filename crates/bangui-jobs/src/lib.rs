@@ -1,32 +1,55 @@
 //! Background jobs on a shared apalis queue in PostgreSQL.
 //!
+//! A job is a [`Job`]: its arguments, its queue and how the queue treats it. Anyone enqueues
+//! through a [`JobQueue`] (the HTTP API starts jobs and reads their state with it); the workers
+//! of this crate run them ([`run`]), each run in its own span (job id, kind, attempt), calling
+//! the runtime's operations as HTTP handlers do.
+//!
 //! Every worker process runs every schedule. A schedule's tick does not do the work: it only
 //! enqueues a job whose idempotency key is the job's name and the tick's time, so that N
-//! workers ticking at the same second enqueue one job ([`queue::enqueue`]). The job then runs
-//! on whichever worker takes it; a worker that dies stops sending heartbeats and its job is
-//! handed to another one.
+//! workers ticking at the same second enqueue one job. The job then runs on whichever worker
+//! takes it; a worker that dies stops sending heartbeats and its job is handed to another one.
 #![forbid(unsafe_code)]
 
 pub mod blocklist;
-pub mod fetch;
 pub mod geo;
 mod health_probe;
 pub mod history;
-pub mod import_schedule;
-pub mod parse;
-pub mod queue;
+mod layer;
+mod queue;
 mod schedule;
 
 use std::time::Duration;
 
 use apalis::prelude::*;
 use apalis_cron::CronScheduler;
+use bangui_blocklist::FetchSettings;
 use bangui_runtime::Runtime;
 use bangui_store::Database;
-use queue::Watch;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 pub use health_probe::HealthProbe;
+pub use queue::{EnqueueError, Enqueued, JobQueue, JobState, JobView, Started, Watch};
 pub use schedule::every;
+
+/// A kind of background job: its arguments (the type itself, stored as JSON in the queue) and
+/// how the queue treats it.
+///
+/// Retry policy: a run that fails for a reason retrying may fix runs again after
+/// [`JobSettings::retry_after`], the next time three times as long after, up to
+/// [`ATTEMPTS`](Job::ATTEMPTS) runs in all; a run that ends in `AbortError` (a failure retrying
+/// cannot fix) or exceeds [`TIMEOUT`](Job::TIMEOUT) is not retried beyond that either.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
+    /// The queue, which also names the kind of job in the API (`blocklist-import`, …).
+    const QUEUE: &'static str;
+    /// Runs in all, the first included.
+    const ATTEMPTS: usize = 3;
+    /// Longest a run may take; then it fails (and may be retried).
+    const TIMEOUT: Duration;
+    /// How closely workers watch the queue.
+    const WATCH: Watch = Watch::Loosely;
+}
 
 /// How often scheduled jobs run, and how jobs are supervised.
 #[derive(Debug, Clone)]
@@ -60,13 +83,18 @@ impl Default for JobSettings {
 #[derive(Debug, Clone)]
 pub struct JobContext {
     pub runtime: Runtime,
-    pub db: Database,
+    /// Where jobs enqueue the jobs that follow them.
+    pub queue: JobQueue,
     /// Limits of blocklist downloads.
-    pub fetch: fetch::FetchSettings,
-    /// fail2ban's SQLite file; `None`: asked from fail2ban.
-    pub fail2ban_db: Option<std::path::PathBuf>,
+    pub fetch: FetchSettings,
     /// Archived bans older than this many days are purged.
     pub history_retention_days: u32,
+}
+
+impl JobContext {
+    fn db(&self) -> &Database {
+        self.runtime.db()
+    }
 }
 
 /// Applies the queue's own migrations (schema `apalis`; needs the `hstore` extension).
@@ -81,32 +109,43 @@ struct Workers {
     /// This process' worker name, unique in the cluster.
     name: String,
     context: JobContext,
-    backoff: queue::BackoffLayer,
+    settings: JobSettings,
 }
 
-/// Registers a schedule's worker: each tick of `$schedule` calls `$handler` with `$data`.
+/// Registers a schedule's worker: each tick of `$schedule` calls `$handler` with the context.
 macro_rules! cron_worker {
-    ($monitor:expr, $workers:expr, $kind:literal, $schedule:expr, $data:expr, $handler:path) => {{
-        let (name, schedule, data) = ($workers.name.clone(), $schedule.clone(), $data.clone());
+    ($monitor:expr, $workers:expr, $kind:literal, $schedule:expr, $handler:path) => {{
+        let (name, schedule, context) = (
+            $workers.name.clone(),
+            $schedule.clone(),
+            $workers.context.clone(),
+        );
         $monitor.register(move |_| {
             WorkerBuilder::new(format!("{name}-{}", $kind))
                 .backend(CronScheduler::new(schedule.clone()))
-                .data(data.clone())
+                .data(context.clone())
                 .build($handler)
         })
     }};
 }
 
-/// Registers the worker of one queue: notified and polled (`$watch`), each run bounded by
-/// `$timeout`, failed runs retried later ([`queue::BackoffLayer`], outside the timeout).
+/// Registers the worker of job type `$job`: notified and polled as its [`Job::WATCH`] says,
+/// each run in a span and bounded by [`Job::TIMEOUT`], failed runs retried later (the layer is
+/// outside the timeout, so a timed-out run backs off too).
 macro_rules! queue_worker {
-    ($monitor:expr, $workers:expr, $storage:expr, $watch:expr, $timeout:expr, $handler:path) => {{
-        let (workers, storage, timeout) = ($workers.clone(), $storage.clone(), $timeout);
+    ($monitor:expr, $workers:expr, $job:ty, $handler:path) => {{
+        let workers = $workers.clone();
+        let pool = workers.context.db().pool().clone();
         $monitor.register(move |_| {
-            WorkerBuilder::new(format!("{}-{}", workers.name, storage.config().queue))
-                .backend(queue::watched(storage.clone(), $watch))
-                .layer(workers.backoff.clone())
-                .timeout(timeout)
+            let storage = queue::storage::<$job>(&pool, &workers.settings);
+            WorkerBuilder::new(format!("{}-{}", workers.name, <$job as Job>::QUEUE))
+                .backend(queue::watched(storage, <$job as Job>::WATCH))
+                .layer(layer::JobLayer::new(
+                    <$job as Job>::QUEUE,
+                    workers.context.db().clone(),
+                    workers.settings.retry_after,
+                ))
+                .timeout(<$job as Job>::TIMEOUT)
                 .data(workers.context.clone())
                 .build($handler)
         })
@@ -120,114 +159,53 @@ pub async fn run(
     settings: JobSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let pool = context.db.pool().clone();
     let name = queue::worker_name();
-    let probe = queue::storage::<HealthProbe>(&pool, HealthProbe::QUEUE, &settings);
-    let probe_schedule = every(settings.health_probe_every)?;
-    let imports = queue::storage::<blocklist::BlocklistImport>(
-        &pool,
-        blocklist::BlocklistImport::QUEUE,
-        &settings,
-    );
+    let probes = every(settings.health_probe_every)?;
     let minutes = every(Duration::from_secs(60))?;
-    let history_sync =
-        queue::storage::<history::HistorySync>(&pool, history::HistorySync::QUEUE, &settings);
-    let history_purge =
-        queue::storage::<history::HistoryPurge>(&pool, history::HistoryPurge::QUEUE, &settings);
-    let sync_schedule = every(settings.history_sync_every)?;
-    let daily = every(Duration::from_secs(86_400))?;
-    let geo_resolve = queue::storage::<geo::GeoResolve>(&pool, geo::GeoResolve::QUEUE, &settings);
-    let geo_re_resolve =
-        queue::storage::<geo::GeoReResolve>(&pool, geo::GeoReResolve::QUEUE, &settings);
-
+    let syncs = every(settings.history_sync_every)?;
+    let days = every(Duration::from_secs(86_400))?;
+    let shutdown_timeout = settings.shutdown_timeout;
     let workers = Workers {
         name: name.clone(),
-        backoff: queue::BackoffLayer::new(context.db.clone(), settings.retry_after),
         context,
+        settings,
     };
     let monitor = Monitor::new();
     let monitor = cron_worker!(
         monitor,
         workers,
         "health-probe-tick",
-        probe_schedule,
-        probe,
+        probes,
         health_probe::tick
     );
-    let monitor = queue_worker!(
-        monitor,
-        workers,
-        probe,
-        Watch::Loosely,
-        settings.health_probe_every.max(Duration::from_secs(5)),
-        health_probe::run
-    );
+    let monitor = queue_worker!(monitor, workers, HealthProbe, health_probe::run);
     let monitor = cron_worker!(
         monitor,
         workers,
         "blocklist-schedule",
         minutes,
-        workers.context,
-        import_schedule::tick
+        blocklist::tick
     );
-    // Big lists take minutes against a firewall; a hung run must end.
-    let monitor = queue_worker!(
-        monitor,
-        workers,
-        imports,
-        Watch::Closely,
-        Duration::from_secs(3600),
-        blocklist::run
-    );
-    let monitor = queue_worker!(
-        monitor,
-        workers,
-        geo_resolve,
-        Watch::Loosely,
-        Duration::from_secs(600),
-        geo::run
-    );
-    let monitor = queue_worker!(
-        monitor,
-        workers,
-        geo_re_resolve,
-        Watch::Closely,
-        Duration::from_secs(3600),
-        geo::run_re_resolve
-    );
+    let monitor = queue_worker!(monitor, workers, blocklist::BlocklistImport, blocklist::run);
+    let monitor = queue_worker!(monitor, workers, geo::GeoResolve, geo::run);
+    let monitor = queue_worker!(monitor, workers, geo::GeoReResolve, geo::run_re_resolve);
     let monitor = cron_worker!(
         monitor,
         workers,
         "history-sync-tick",
-        sync_schedule,
-        workers.context,
+        syncs,
         history::tick_sync
     );
     let monitor = cron_worker!(
         monitor,
         workers,
         "history-purge-tick",
-        daily,
-        workers.context,
+        days,
         history::tick_purge
     );
-    let monitor = queue_worker!(
-        monitor,
-        workers,
-        history_sync,
-        Watch::Closely,
-        Duration::from_secs(600),
-        history::run_sync
-    );
-    let monitor = queue_worker!(
-        monitor,
-        workers,
-        history_purge,
-        Watch::Loosely,
-        Duration::from_secs(600),
-        history::run_purge
-    )
-    .shutdown_timeout(settings.shutdown_timeout);
+    let monitor = queue_worker!(monitor, workers, history::HistorySync, history::run_sync);
+    let monitor = queue_worker!(monitor, workers, history::HistoryPurge, history::run_purge)
+        .shutdown_timeout(shutdown_timeout);
     tracing::info!(worker = %name, "job workers running");
     monitor
         .run_with_signal(async move {

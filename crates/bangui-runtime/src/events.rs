@@ -4,15 +4,18 @@
 //! event to a broadcast channel; each browser connection subscribes to that channel. A browser
 //! that reconnects with `Last-Event-ID` first gets what it missed from the stream itself.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bangui_store::RedisStore;
-use bangui_store::events::StoredEvent;
+use bangui_store::events::{StoredEvent, parse_id};
+use bangui_store::{RedisStore, StoreError};
 use tokio::sync::broadcast;
 
 /// Events buffered per subscriber; a slower one catches up from Redis.
 const CAPACITY: usize = 1024;
+/// At most this many missed events are replayed to a reconnecting browser.
+const REPLAY: usize = 1000;
 
 /// The worker's event fan-out. The reader task starts with the first subscriber.
 #[derive(Debug)]
@@ -38,6 +41,75 @@ impl EventHub {
             tokio::spawn(read_forever(self.redis.clone(), self.sender.clone()));
         });
         receiver
+    }
+}
+
+impl EventHub {
+    /// Every event after `last` (a stream id: what a reconnecting browser saw last), then every
+    /// live one, each exactly once. Missed events come from the shared stream, so it does not
+    /// matter which worker the browser reaches.
+    pub async fn follow(&self, last: Option<&str>) -> Result<EventFollower, StoreError> {
+        let last = last.filter(|id| parse_id(id).is_some()).map(str::to_owned);
+        // Subscribe before replaying, so nothing falls between the two; ids remove the overlap.
+        let receiver = self.subscribe();
+        let pending = match &last {
+            Some(id) => self
+                .redis
+                .events_after(id, REPLAY)
+                .await?
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
+            None => VecDeque::new(),
+        };
+        Ok(EventFollower {
+            redis: self.redis.clone(),
+            receiver,
+            pending,
+            cursor: last,
+        })
+    }
+}
+
+/// One browser's view of the events: see [`EventHub::follow`].
+#[derive(Debug)]
+pub struct EventFollower {
+    redis: RedisStore,
+    receiver: broadcast::Receiver<Arc<StoredEvent>>,
+    pending: VecDeque<Arc<StoredEvent>>,
+    /// Id of the last event handed out.
+    cursor: Option<String>,
+}
+
+impl EventFollower {
+    /// The next event newer than the last one handed out; `None` ends the stream.
+    pub async fn next(&mut self) -> Option<Arc<StoredEvent>> {
+        loop {
+            let event = match self.pending.pop_front() {
+                Some(e) => e,
+                None => match self.receiver.recv().await {
+                    Ok(e) => e,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Too slow for the worker's buffer: catch up from Redis.
+                        let after = self.cursor.clone().unwrap_or_else(|| "0-0".to_owned());
+                        match self.redis.events_after(&after, REPLAY).await {
+                            Ok(events) => self.pending.extend(events.into_iter().map(Arc::new)),
+                            Err(e) => tracing::warn!(error = %e, "live events: cannot catch up"),
+                        }
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            };
+            let newer = match &self.cursor {
+                Some(c) => parse_id(&event.id) > parse_id(c),
+                None => true,
+            };
+            if newer {
+                self.cursor = Some(event.id.clone());
+                return Some(event);
+            }
+        }
     }
 }
 

@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::{Duration, Instant, SystemTime};
 
+use bangui_store::StoreError;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+use crate::Runtime;
 
 const RECHECK: Duration = Duration::from_secs(5);
 
@@ -120,6 +124,86 @@ impl GeoDb {
                 }
             },
         };
+    }
+}
+
+/// Answers per statement when storing countries.
+const STORED_PER_STATEMENT: usize = 10_000;
+
+/// Where a country answer comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountrySource {
+    /// The country database.
+    Mmdb,
+    /// No database was available: the address stays unresolved until a re-resolve.
+    None,
+}
+
+impl CountrySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mmdb => "mmdb",
+            Self::None => "none",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "mmdb" { Self::Mmdb } else { Self::None }
+    }
+}
+
+/// An address's country as bangui knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryAnswer {
+    /// ISO code; `None`: unknown.
+    pub country: Option<String>,
+    pub source: CountrySource,
+    /// When it was stored; `None` for a live lookup.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// From the cache rather than looked up now.
+    pub cached: bool,
+}
+
+impl Runtime {
+    /// The cached country of `ip`, or a live lookup when it is not cached yet (not stored:
+    /// reads do not write).
+    pub async fn country(&self, ip: IpAddr) -> Result<CountryAnswer, StoreError> {
+        if let Some(entry) = self.db().country(ip).await? {
+            return Ok(CountryAnswer {
+                country: entry.country,
+                source: CountrySource::parse(&entry.source),
+                resolved_at: Some(entry.resolved_at),
+                cached: true,
+            });
+        }
+        let geo = self.geo();
+        Ok(CountryAnswer {
+            country: geo.countries(&[ip]).pop().flatten(),
+            source: if geo.available() {
+                CountrySource::Mmdb
+            } else {
+                CountrySource::None
+            },
+            resolved_at: None,
+            cached: false,
+        })
+    }
+
+    /// Looks the addresses up and stores the answers: `(resolved, unresolved)`.
+    pub async fn resolve_countries(&self, ips: &[IpAddr]) -> Result<(usize, usize), StoreError> {
+        let geo = self.geo();
+        let source = if geo.available() {
+            CountrySource::Mmdb
+        } else {
+            CountrySource::None
+        };
+        let countries = geo.countries(ips);
+        let resolved = countries.iter().filter(|c| c.is_some()).count();
+        let answers: Vec<(IpAddr, Option<String>)> = ips.iter().copied().zip(countries).collect();
+        for chunk in answers.chunks(STORED_PER_STATEMENT) {
+            self.db().store_countries(chunk, source.as_str()).await?;
+        }
+        Ok((resolved, ips.len() - resolved))
     }
 }
 

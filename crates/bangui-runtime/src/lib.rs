@@ -1,26 +1,35 @@
-//! The fail2ban runtime state every worker serves and changes.
+//! The fail2ban runtime every worker serves and changes, and the operations on it.
 //!
 //! fail2ban answers one command at a time, and its answers for big jails are expensive, so
 //! workers read what fail2ban looks like from Redis ([`status`], [`banlists`]) and only the one
 //! worker that wins a lock asks fail2ban when that is stale. Every change made through bangui
-//! ([`operations`]) updates that shared state before it returns, so the next answer of any
-//! worker shows it, and is announced as a live event ([`events`]).
+//! ([`jails`], [`bans`], [`blocklist`]) is one operation here, called alike by HTTP handlers and
+//! jobs: it updates that shared state before it returns, so the next answer of any worker shows
+//! it, keeps the ban archive ([`archive`]) whole, hands follow-up work to the job queue
+//! ([`Followups`]) and is announced as a live event ([`events`]).
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod banlists;
+pub mod bans;
+pub mod blocklist;
 pub mod events;
 pub mod geo;
-pub mod operations;
+pub mod jails;
 mod reload;
 pub mod status;
 
+use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bangui_fail2ban::Client;
-use bangui_store::{RedisStore, StoreError};
+use bangui_fail2ban::{Client, Error as F2bError, ServerError};
+use bangui_store::{Database, RedisStore, StoreError};
 
+pub use archive::ArchiveError;
 pub use banlists::CachedBanList;
 pub use events::EventHub;
 pub use status::ServedStatus;
@@ -38,6 +47,8 @@ pub struct RuntimeSettings {
     pub reload_timeout: Duration,
     /// Country database (`.mmdb`); `None`: countries unknown.
     pub geoip_db: Option<PathBuf>,
+    /// fail2ban's SQLite file, which the ban archive reads; `None`: asked from fail2ban.
+    pub fail2ban_db: Option<PathBuf>,
 }
 
 impl Default for RuntimeSettings {
@@ -48,6 +59,7 @@ impl Default for RuntimeSettings {
             fail2ban_client: PathBuf::from("fail2ban-client"),
             reload_timeout: Duration::from_secs(60),
             geoip_db: None,
+            fail2ban_db: None,
         }
     }
 }
@@ -67,37 +79,90 @@ pub enum RuntimeError {
     JailNotFound(String),
 }
 
-/// The runtime of one worker: shared state in Redis, a fail2ban client, and the worker's copies
-/// of big cached lists. Cheap to clone.
+impl RuntimeError {
+    /// Whether trying again later may succeed: fail2ban, Redis or PostgreSQL could not be
+    /// reached. Anything else (an unknown jail, a refused command) fails the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Fail2ban(e) => e.is_unavailable(),
+            Self::Store(e) => e.is_unavailable(),
+            Self::Reload(_) | Self::JailNotFound(_) => false,
+        }
+    }
+}
+
+/// fail2ban's "unknown jail" as the runtime says it.
+pub(crate) fn unknown_jail(e: F2bError, jail: &bangui_core::JailName) -> RuntimeError {
+    match e {
+        F2bError::Server(ServerError::UnknownJail(_)) => {
+            RuntimeError::JailNotFound(jail.to_string())
+        }
+        other => other.into(),
+    }
+}
+
+/// Addresses whose countries are wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Countries {
+    /// These addresses.
+    Of(Vec<IpAddr>),
+    /// What a blocklist source banned that has no country yet.
+    MembersOf(i64),
+}
+
+/// Work an operation leaves to the job queue rather than do while its caller waits. The job
+/// crate implements it; the runtime cannot depend on the crate whose jobs call it.
+pub trait Followups: Send + Sync + fmt::Debug {
+    /// Looks up the countries of `what` in the background. Best effort: a failure to enqueue
+    /// is logged, and the addresses get their country when they are banned again.
+    fn resolve_countries(&self, what: Countries) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// The runtime of one worker: fail2ban, the shared state about it in Redis, bangui's own data
+/// in PostgreSQL, and the worker's copies of big cached lists. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Runtime(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
     redis: RedisStore,
+    db: Database,
     fail2ban: Client,
     settings: RuntimeSettings,
     ban_lists: banlists::LocalCache,
     events: EventHub,
     geo: geo::GeoDb,
+    followups: Arc<dyn Followups>,
 }
 
 impl Runtime {
-    pub fn new(redis: RedisStore, fail2ban: Client, settings: RuntimeSettings) -> Self {
+    pub fn new(
+        redis: RedisStore,
+        db: Database,
+        fail2ban: Client,
+        settings: RuntimeSettings,
+        followups: Arc<dyn Followups>,
+    ) -> Self {
         let events = EventHub::new(redis.clone());
         let geo = geo::GeoDb::new(settings.geoip_db.clone());
         Self(Arc::new(Inner {
             redis,
+            db,
             fail2ban,
             settings,
             ban_lists: banlists::LocalCache::default(),
             events,
             geo,
+            followups,
         }))
     }
 
     pub fn redis(&self) -> &RedisStore {
         &self.0.redis
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.0.db
     }
 
     pub fn fail2ban(&self) -> &Client {
@@ -116,5 +181,9 @@ impl Runtime {
     /// Live events of all workers.
     pub fn events(&self) -> &EventHub {
         &self.0.events
+    }
+
+    pub(crate) fn followups(&self) -> &dyn Followups {
+        self.0.followups.as_ref()
     }
 }

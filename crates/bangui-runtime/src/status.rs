@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use bangui_store::events::Event;
+use bangui_core::Event;
 use bangui_store::runtime_state::{CapabilityFlags, Fail2banSnapshot, JailCounters};
 use bangui_store::{StoreError, now_ms};
 
@@ -33,7 +33,52 @@ impl ServedStatus {
     }
 }
 
+/// fail2ban as the shared snapshot last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fail2banState {
+    Online,
+    Offline,
+    /// No snapshot could be read.
+    Unknown,
+}
+
+/// What a readiness probe reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    pub redis: bool,
+    pub database: bool,
+    pub fail2ban: Fail2banState,
+}
+
+impl Readiness {
+    /// Ready when Redis and PostgreSQL answer; fail2ban never gates readiness (a worker
+    /// without fail2ban still serves its UI).
+    pub fn is_ready(&self) -> bool {
+        self.redis && self.database
+    }
+}
+
 impl Runtime {
+    /// Whether this worker can serve: Redis and PostgreSQL asked now, fail2ban from the shared
+    /// snapshot.
+    pub async fn readiness(&self) -> Readiness {
+        let (redis, database, snapshot) = tokio::join!(
+            self.redis().ping(),
+            self.db().ping(),
+            self.redis().fail2ban_snapshot()
+        );
+        let fail2ban = match snapshot {
+            Ok(Some(s)) if s.online => Fail2banState::Online,
+            Ok(Some(_)) => Fail2banState::Offline,
+            _ => Fail2banState::Unknown,
+        };
+        Readiness {
+            redis: redis.is_ok(),
+            database: database.is_ok(),
+            fail2ban,
+        }
+    }
+
     /// The current status: the stored snapshot if fresh, else refreshed by this worker if it
     /// wins the lock, else the stale snapshot. With no snapshot at all, waits briefly for the
     /// worker that is taking the first one.

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
-use serde::Serialize;
+
+use bangui_core::Page;
 
 use crate::{Database, StoreError};
 
@@ -20,12 +21,11 @@ pub struct AuditRecord {
 }
 
 /// One stored entry.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: String,
-    #[serde(serialize_with = "inet_as_ip")]
     pub client: Option<IpNetwork>,
     pub method: String,
     pub route: String,
@@ -33,13 +33,6 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
     pub status: i16,
     pub error_code: Option<String>,
-}
-
-fn inet_as_ip<S: serde::Serializer>(net: &Option<IpNetwork>, s: S) -> Result<S::Ok, S::Error> {
-    match net {
-        Some(n) => s.serialize_str(&n.ip().to_string()),
-        None => s.serialize_none(),
-    }
 }
 
 impl Database {
@@ -62,17 +55,13 @@ impl Database {
     }
 
     /// Newest first; `page` counts from 1. Returns the page and the total number of entries.
-    pub async fn audit_page(
-        &self,
-        page: u32,
-        page_size: u32,
-    ) -> Result<(Vec<AuditEntry>, i64), StoreError> {
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
+    pub async fn audit_page(&self, page: Page) -> Result<(Vec<AuditEntry>, i64), StoreError> {
+        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let items = sqlx::query_as::<_, AuditEntry>(
             "SELECT id, at, actor, client, method, route, path, details, status, error_code \
              FROM audit_events ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
         )
-        .bind(i64::from(page_size))
+        .bind(i64::from(page.size.get()))
         .bind(offset)
         .fetch_all(self.pool())
         .await?;

@@ -7,17 +7,22 @@ use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
 use serde::Serialize;
 
+use bangui_core::{ImportSchedule, Page};
+
 use crate::{Database, StoreError};
 
+/// The setting that holds the import schedule.
+const IMPORT_SCHEDULE: &str = "blocklist_schedule";
+
 /// A list of addresses to ban, fetched from a URL into a jail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BlocklistSource {
     pub id: i64,
     pub name: String,
     pub url: String,
     pub jail: String,
     pub enabled: bool,
-    #[serde(skip)]
+    /// Deleted, until the job that lifts its bans is done.
     pub deleted: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -45,7 +50,7 @@ pub struct RunStats {
 }
 
 /// One line of the import log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BlocklistRun {
     pub id: i64,
     pub source_id: Option<i64>,
@@ -284,18 +289,14 @@ impl Database {
     }
 
     /// Newest first; `page` counts from 1.
-    pub async fn blocklist_runs(
-        &self,
-        page: u32,
-        page_size: u32,
-    ) -> Result<(Vec<BlocklistRun>, i64), StoreError> {
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
+    pub async fn blocklist_runs(&self, page: Page) -> Result<(Vec<BlocklistRun>, i64), StoreError> {
+        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let items = sqlx::query_as(
             "SELECT id, source_id, source_name, job_id, status, started_at, finished_at, downloaded_bytes, valid, \
              invalid, duplicates, newly_banned, already_banned, removed, error \
              FROM blocklist_runs ORDER BY started_at DESC, id DESC LIMIT $1 OFFSET $2",
         )
-        .bind(i64::from(page_size))
+        .bind(i64::from(page.size.get()))
         .bind(offset)
         .fetch_all(self.pool())
         .await?;
@@ -303,6 +304,20 @@ impl Database {
             .fetch_one(self.pool())
             .await?;
         Ok((items, total))
+    }
+
+    /// When blocklist imports run (the default schedule until one is set).
+    pub async fn import_schedule(&self) -> Result<ImportSchedule, StoreError> {
+        Ok(match self.setting(IMPORT_SCHEDULE).await? {
+            // A stored schedule that no longer reads is replaced by the default, not an error.
+            Some(value) => serde_json::from_value(value).unwrap_or_default(),
+            None => ImportSchedule::default(),
+        })
+    }
+
+    pub async fn put_import_schedule(&self, schedule: &ImportSchedule) -> Result<(), StoreError> {
+        self.put_setting(IMPORT_SCHEDULE, &serde_json::to_value(schedule)?)
+            .await
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {

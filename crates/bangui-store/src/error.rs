@@ -17,6 +17,16 @@ pub enum StoreError {
     Internal(String),
 }
 
+impl StoreError {
+    /// Redis or PostgreSQL could not be reached: the same call may succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::StateStoreUnavailable(_) | Self::DatabaseUnavailable(_)
+        )
+    }
+}
+
 impl From<redis::RedisError> for StoreError {
     fn from(e: redis::RedisError) -> Self {
         if e.is_io_error()

@@ -10,55 +10,12 @@ use redis::AsyncCommands;
 use redis::streams::{StreamRangeReply, StreamReadOptions, StreamReadReply};
 use serde::{Deserialize, Serialize};
 
+pub use bangui_core::Event;
+
 use crate::{RedisStore, StoreError, now_ms};
 
 /// Approximate number of events kept for reconnecting clients.
 pub const RETAINED: usize = 10_000;
-
-/// Something the UI should know about at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    Ban {
-        jail: String,
-        ip: String,
-    },
-    Unban {
-        jail: Option<String>,
-        ip: String,
-        count: u64,
-    },
-    UnbanAll {
-        count: u64,
-    },
-    JailStarted {
-        jail: String,
-    },
-    JailStopped {
-        jail: String,
-    },
-    JailIdle {
-        jail: String,
-        idle: bool,
-    },
-    JailsReloaded {
-        jail: Option<String>,
-    },
-    /// fail2ban's counters of a jail changed (its filter banned, or a ban expired).
-    JailCounters {
-        jail: String,
-        currently_failed: u64,
-        total_failed: u64,
-        currently_banned: u64,
-        total_banned: u64,
-    },
-    Fail2banOnline {
-        version: Option<String>,
-    },
-    Fail2banOffline {
-        error: Option<String>,
-    },
-}
 
 /// An event as stored: its stream id, when, and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

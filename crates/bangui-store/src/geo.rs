@@ -4,14 +4,12 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
-use serde::Serialize;
 
 use crate::{Database, StoreError};
 
 /// A cached answer.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GeoEntry {
-    #[serde(skip)]
     pub ip: IpNetwork,
     /// ISO code, or `None` while unresolved.
     pub country: Option<String>,

@@ -2,33 +2,12 @@
 
 use std::net::IpAddr;
 
+pub use bangui_core::Origin;
+use bangui_core::Page;
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
-use serde::Serialize;
 
 use crate::{Database, StoreError};
-
-/// Who made a ban.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    /// A blocklist import.
-    Blocklist,
-    /// By hand (through bangui, or fail2ban-client).
-    Manual,
-    /// fail2ban's filter, from log lines.
-    Auto,
-}
-
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Blocklist => "blocklist",
-            Self::Manual => "manual",
-            Self::Auto => "auto",
-        }
-    }
-}
 
 /// A ban to archive.
 #[derive(Debug, Clone)]
@@ -46,24 +25,20 @@ pub struct ArchivedBan {
 }
 
 /// An archived ban.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryEntry {
     pub id: i64,
     pub jail: String,
-    #[serde(serialize_with = "ip_text")]
     pub ip: IpNetwork,
     pub started_at: DateTime<Utc>,
     pub duration_secs: i64,
     pub ban_count: i32,
     pub failures: i32,
     pub matches: serde_json::Value,
-    pub origin: String,
+    #[sqlx(try_from = "String")]
+    pub origin: Origin,
     pub unbanned_at: Option<DateTime<Utc>>,
     pub unbanned_by: Option<String>,
-}
-
-fn ip_text<S: serde::Serializer>(net: &IpNetwork, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&net.ip().to_string())
 }
 
 /// Which archived bans to list.
@@ -181,10 +156,9 @@ impl Database {
     pub async fn history_page(
         &self,
         filter: &HistoryFilter,
-        page: u32,
-        page_size: u32,
+        page: Page,
     ) -> Result<(Vec<HistoryEntry>, i64), StoreError> {
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
+        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let ip = filter.ip.map(IpNetwork::from);
         let origin = filter.origin.map(Origin::as_str);
         let items = sqlx::query_as(
@@ -197,7 +171,7 @@ impl Database {
         .bind(filter.jail.as_deref())
         .bind(origin)
         .bind(filter.since)
-        .bind(i64::from(page_size))
+        .bind(i64::from(page.size.get()))
         .bind(offset)
         .fetch_all(self.pool())
         .await?;

@@ -69,6 +69,14 @@ pub struct Session {
     pub client: Option<String>,
 }
 
+impl Session {
+    /// Who the session is in the audit trail and the ban archive: `session:` and the first 16
+    /// hex digits of its id. Enough to tell sessions apart, never enough to use one.
+    pub fn actor(&self) -> String {
+        format!("session:{}", &self.id[..self.id.len().min(16)])
+    }
+}
+
 impl RedisStore {
     pub(crate) fn session_key(&self, id: &str) -> String {
         self.key(&format!("session:{id}"))

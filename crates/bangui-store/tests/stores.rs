@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bangui_core::Page;
 use bangui_store::rate_limit::{Decision, RateLimit};
 use bangui_store::sessions::SessionToken;
 use bangui_store::{Database, RedisStore, StoreError};
@@ -396,7 +397,7 @@ async fn the_archive_deduplicates_marks_unbans_and_purges_by_age() {
     );
     assert_eq!(db.mark_all_unbanned("session:cd").await.unwrap(), 2);
     let (items, total) = db
-        .history_page(&HistoryFilter::default(), 1, 10)
+        .history_page(&HistoryFilter::default(), Page::of(1, 10).unwrap())
         .await
         .unwrap();
     assert_eq!(total, 4);
@@ -418,10 +419,16 @@ async fn the_archive_deduplicates_marks_unbans_and_purges_by_age() {
         since: Some(now - Span::days(1)),
         ..HistoryFilter::default()
     };
-    assert_eq!(db.history_page(&recent, 1, 10).await.unwrap().1, 2);
+    assert_eq!(
+        db.history_page(&recent, Page::of(1, 10).unwrap())
+            .await
+            .unwrap()
+            .1,
+        2
+    );
     assert_eq!(db.purge_history(now - Span::days(365)).await.unwrap(), 2);
     assert_eq!(
-        db.history_page(&HistoryFilter::default(), 1, 10)
+        db.history_page(&HistoryFilter::default(), Page::of(1, 10).unwrap())
             .await
             .unwrap()
             .1,

@@ -21,10 +21,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bangui_jobs::JobQueue;
 use bangui_jobs::geo::GeoResolve;
-use bangui_jobs::queue;
 use bangui_runtime::geo::GeoDb;
-use bangui_store::Database;
+use bangui_store::{Database, RedisStore};
 use bangui_testkit::cluster::Cluster;
 use bangui_testkit::postgres::psql;
 use bangui_testkit::{Layout, ListServer};
@@ -209,6 +209,13 @@ async fn main() {
     let lookups = started.elapsed();
     assert!(countries.iter().filter(|c| c.is_some()).count() > GEO as usize / 2);
     let db = Database::connect_lazy(&cluster.database_url, Duration::from_secs(5), 2).unwrap();
+    let redis = RedisStore::new(
+        &cluster.redis_url,
+        &cluster.redis_prefix,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let queue = JobQueue::new(db, redis);
     let cached = || {
         psql(&cluster.database_url, "SELECT count(*) FROM geo_cache")
             .unwrap()
@@ -222,16 +229,7 @@ async fn main() {
             ips: batch.to_vec(),
             members_of: None,
         };
-        queue::enqueue(
-            db.pool(),
-            GeoResolve::QUEUE,
-            &queue::new_job_id(),
-            &args,
-            None,
-            3,
-        )
-        .await
-        .unwrap();
+        queue.push(&args).await.unwrap();
     }
     while cached() < before + u64::from(GEO) {
         tokio::time::sleep(Duration::from_millis(10)).await;

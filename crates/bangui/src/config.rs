@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use bangui_core::SessionMinutes;
 use bangui_http::HttpSettings;
 use bangui_store::rate_limit::RateLimit;
 use bangui_store::{Database, RedisStore};
@@ -91,8 +92,14 @@ pub struct Fail2banArgs {
 }
 
 impl Fail2banArgs {
-    /// The runtime: fail2ban plus the shared state about it.
-    pub fn runtime(&self, redis: RedisStore) -> bangui_runtime::Runtime {
+    /// The runtime: fail2ban, the shared state about it and bangui's own data, handing its
+    /// follow-up work to `queue`.
+    pub fn runtime(
+        &self,
+        redis: RedisStore,
+        db: Database,
+        queue: bangui_jobs::JobQueue,
+    ) -> bangui_runtime::Runtime {
         // A user request never waits long for fail2ban: status comes from the shared snapshot.
         let client = bangui_fail2ban::Client::builder(&self.fail2ban_socket)
             .timeout(Duration::from_secs(5))
@@ -103,9 +110,10 @@ impl Fail2banArgs {
             config_dir: self.fail2ban_config_dir.clone(),
             fail2ban_client: self.fail2ban_client.clone(),
             geoip_db: self.geoip_db_path.clone(),
+            fail2ban_db: self.fail2ban_db.clone(),
             ..bangui_runtime::RuntimeSettings::default()
         };
-        bangui_runtime::Runtime::new(redis, client, settings)
+        bangui_runtime::Runtime::new(redis, db, client, settings, std::sync::Arc::new(queue))
     }
 }
 
@@ -142,23 +150,21 @@ impl JobArgs {
     pub fn context(
         &self,
         runtime: bangui_runtime::Runtime,
-        db: Database,
-        fail2ban: &Fail2banArgs,
+        queue: bangui_jobs::JobQueue,
     ) -> bangui_jobs::JobContext {
         bangui_jobs::JobContext {
             runtime,
-            db,
+            queue,
             fetch: self.fetch_settings(),
-            fail2ban_db: fail2ban.fail2ban_db.clone(),
             history_retention_days: self.history_retention_days,
         }
     }
 
-    pub fn fetch_settings(&self) -> bangui_jobs::fetch::FetchSettings {
-        bangui_jobs::fetch::FetchSettings {
+    pub fn fetch_settings(&self) -> bangui_blocklist::FetchSettings {
+        bangui_blocklist::FetchSettings {
             max_bytes: self.blocklist_max_bytes,
             allow_private: self.blocklist_allow_private,
-            ..bangui_jobs::fetch::FetchSettings::default()
+            ..bangui_blocklist::FetchSettings::default()
         }
     }
 
@@ -179,13 +185,17 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BANGUI_LISTEN", default_value = "0.0.0.0:8000")]
     pub listen: SocketAddr,
+    /// Serve /metrics on this address instead of on the main listener (which then answers
+    /// it with 404), so that it can stay inside the cluster.
+    #[arg(long, env = "BANGUI_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
     pub redis: RedisArgs,
     #[command(flatten)]
     pub fail2ban: Fail2banArgs,
-    /// Session length offered at setup when none is chosen there.
+    /// Session length offered at setup when none is chosen there (1 to 525600).
     #[arg(long, env = "BANGUI_SESSION_DURATION_MINUTES", default_value_t = 60)]
     pub session_duration_minutes: u32,
     /// Secure flag of the session cookie; turn off only for plain-HTTP development.
@@ -231,9 +241,9 @@ impl ServeArgs {
             trusted_proxies,
             login_limit: RateLimit::per(self.login_attempts_per_minute, Duration::from_secs(60)),
             api_limit: RateLimit::per(self.api_requests_per_minute, Duration::from_secs(60)),
-            default_session_minutes: self.session_duration_minutes,
+            default_session_minutes: SessionMinutes::new(self.session_duration_minutes)
+                .map_err(|e| anyhow::anyhow!("BANGUI_SESSION_DURATION_MINUTES: {e}"))?,
             blocklist_fetch: self.job_args.fetch_settings(),
-            fail2ban_db: self.fail2ban.fail2ban_db.clone(),
             ..HttpSettings::default()
         })
     }

@@ -5,7 +5,8 @@
 //!   once across all of them);
 //! * `bangui migrate`: apply the PostgreSQL migrations;
 //! * `bangui fail2ban [--socket PATH] <words…>`: send one command to fail2ban and print the
-//!   answer as JSON.
+//!   answer as JSON;
+//! * `bangui openapi`: print the API's OpenAPI document.
 //!
 //! Configuration comes from `BANGUI_*` environment variables (flags with the same names work
 //! too); `bangui <command> --help` lists them.
@@ -48,6 +49,8 @@ enum Command {
     Worker(Box<config::WorkerArgs>),
     Migrate(config::MigrateArgs),
     Fail2ban(fail2ban_cmd::Args),
+    /// Print the OpenAPI 3.1 document of the HTTP API (what GET /api/v1/openapi.json serves).
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -57,14 +60,28 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_async(cli.log_format, serve::run(*args)),
         Command::Worker(args) => run_async(cli.log_format, worker::run(*args)),
         Command::Migrate(args) => run_async(cli.log_format, migrate::run(args)),
+        Command::Openapi => print_openapi(),
+    }
+}
+
+fn print_openapi() -> ExitCode {
+    match bangui_http::document().to_pretty_json() {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bangui: cannot write the OpenAPI document: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 fn run_async(format: logging::Format, task: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
-    logging::init(format);
-    // One TLS crypto provider for the process (ring, as sqlx uses); reqwest is built without
-    // one of its own.
+    // One TLS crypto provider for the process (ring, as sqlx uses); reqwest, the OTLP
+    // exporter's included, is built without one of its own.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let telemetry = logging::init(format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,11 +92,14 @@ fn run_async(format: logging::Format, task: impl Future<Output = anyhow::Result<
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(task) {
+    let code = match runtime.block_on(task) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "exiting");
             ExitCode::FAILURE
         }
-    }
+    };
+    drop(runtime);
+    telemetry.shutdown();
+    code
 }

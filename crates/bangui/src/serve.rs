@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bangui_http::AppState;
+use bangui_jobs::JobQueue;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::config::ServeArgs;
@@ -18,15 +19,35 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .context("BANGUI_MIGRATE_ON_START")?;
     }
-    let runtime = args.fail2ban.runtime(redis.clone());
+    let queue = JobQueue::new(db.clone(), redis.clone());
+    let runtime = args
+        .fail2ban
+        .runtime(redis.clone(), db.clone(), queue.clone());
     let metrics = install_metrics()?;
-    let state = AppState::new(redis, db.clone(), runtime.clone(), settings, Some(metrics));
-
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
+    let metrics_listener = match args.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("BANGUI_METRICS_LISTEN: listening on {addr}"))?,
+        ),
+        None => None,
+    };
+    // With a listener of their own, the metrics are not served on the main one.
+    let state_metrics = metrics_listener.is_none().then(|| metrics.clone());
+    let state = AppState::new(
+        redis,
+        db,
+        runtime.clone(),
+        queue.clone(),
+        settings,
+        state_metrics,
+    );
     tracing::info!(
         listen = %listener.local_addr()?,
+        metrics_listen = ?metrics_listener.as_ref().and_then(|l| l.local_addr().ok()),
         redis_prefix = %args.redis.redis_prefix,
         fail2ban_socket = %args.fail2ban.fail2ban_socket.display(),
         jobs = args.jobs,
@@ -37,10 +58,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::listen();
     let grace = Duration::from_secs(args.shutdown_timeout_seconds);
     let jobs = args.jobs.then(|| {
-        let context = args.job_args.context(runtime, db, &args.fail2ban);
+        let context = args.job_args.context(runtime, queue);
         tokio::spawn(bangui_jobs::run(
             context,
             args.job_args.settings(grace),
+            shutdown.clone().requested(),
+        ))
+    });
+    let metrics_server = metrics_listener.map(|listener| {
+        tokio::spawn(bangui_http::serve_metrics(
+            listener,
+            metrics,
             shutdown.clone().requested(),
         ))
     });
@@ -51,6 +79,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         () = async { shutdown.clone().requested().await; tokio::time::sleep(grace).await } => {
             tracing::warn!(?grace, "in-flight requests did not finish in time; exiting anyway");
         }
+    }
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.await.context("metrics listener")??;
     }
     if let Some(jobs) = jobs {
         jobs.await.context("job workers")??;

@@ -3,183 +3,197 @@
 use axum::extract::State;
 use axum::response::Response;
 use axum::{Extension, Json};
-use bangui_core::JailName;
-use bangui_jobs::history::Archive;
-use bangui_store::history::{ArchivedBan, Origin};
-use bangui_store::now_ms;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use bangui_core::{Address, JailName, Page, PageNumber, PageSize, SearchText};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::jails::BanItem;
-use crate::audit::{session_actor, with_details};
+use crate::audit::with_details;
 use crate::auth::AuthSession;
-use crate::error::ApiError;
-use crate::extract::{
-    ApiJson, ApiQuery, Paged, Pagination, address_field, jail_field, search_text,
-};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::paging::Paged;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+/// `?jail=&q=&page=&page_size=`.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ActiveQuery {
-    page: Option<u32>,
-    page_size: Option<u32>,
-    jail: Option<String>,
-    q: Option<String>,
+    #[serde(default)]
+    pub page: PageNumber,
+    #[serde(default)]
+    pub page_size: PageSize,
+    /// Only this jail's bans.
+    pub jail: Option<JailName>,
+    /// Part of the address.
+    pub q: Option<SearchText>,
 }
 
-/// `GET /bans/active?jail=&q=&page=&page_size=`: current bans of every jail (or one), newest
-/// first.
+/// `GET /bans/active?jail=&q=&page=&page_size=`: the bans in force of every jail (or one),
+/// newest first.
+#[utoipa::path(get, path = "/bans/active", tag = "bans", operation_id = "active_bans",
+    params(ActiveQuery),
+    responses((status = 200, description = "A page of the bans in force.", body = Paged<BanItem>)),
+    extensions(("x-error-codes" = json!([
+        ErrorCode::InvalidJailName, ErrorCode::InvalidPagination, ErrorCode::JailNotFound,
+        ErrorCode::Fail2banUnavailable, ErrorCode::Fail2banError
+    ]))))]
 pub async fn active(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ActiveQuery>,
 ) -> Result<Json<Paged<BanItem>>, ApiError> {
-    let page = Pagination::of(query.page, query.page_size)?;
-    let q = search_text(query.q)?;
-    // One status read for all jails.
-    let status = state.runtime.status().await?;
-    let jails: Vec<JailName> = match query.jail.as_deref() {
-        Some(j) => vec![jail_field("jail", j)?],
-        None => status
-            .snapshot
-            .jails
-            .iter()
-            .filter_map(|j| JailName::parse(&j.name).ok())
-            .collect(),
-    };
-    let now = now_ms();
-    let mut matching = Vec::new();
-    for jail in &jails {
-        let list = state.runtime.ban_list_at(&status, jail).await?;
-        matching.extend(
-            list.active(now)
-                .filter(|e| q.as_deref().is_none_or(|q| e.ip.contains(q)))
-                .map(|e| BanItem::new(Some(jail), e)),
-        );
-    }
-    matching.sort_by(|a, b| b.start_ms.cmp(&a.start_ms).then_with(|| a.ip.cmp(&b.ip)));
-    Ok(page.answer(page.slice(&matching), matching.len()))
+    let page = Page::new(query.page, query.page_size);
+    let bans = state
+        .runtime
+        .active_bans(query.jail.as_ref(), query.q.as_ref())
+        .await?;
+    Ok(Json(Paged::slice(page, &bans, |b| {
+        BanItem::new(Some(b.jail), b.ban)
+    })))
 }
 
-#[derive(Debug, Deserialize)]
+/// A ban by hand.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanRequest {
-    ip: String,
-    jail: String,
+    pub ip: Address,
+    pub jail: JailName,
 }
 
-/// `POST /bans {"ip", "jail"}`.
+/// What a ban did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BanAnswer {
+    pub ip: Address,
+    pub jail: JailName,
+    /// `false`: the address was banned in this jail already.
+    pub newly_banned: bool,
+}
+
+/// `POST /bans {"ip", "jail"}`: bans the address in the jail; a new ban is archived at once and
+/// its country looked up.
+#[utoipa::path(post, path = "/bans", tag = "bans", operation_id = "ban",
+    request_body = BanRequest,
+    responses((status = 200, description = "Banned.", body = BanAnswer)),
+    extensions(("x-error-codes" = json!([
+        ErrorCode::InvalidAddress, ErrorCode::InvalidJailName, ErrorCode::JailNotFound,
+        ErrorCode::InvalidArgument, ErrorCode::Fail2banUnavailable, ErrorCode::Fail2banError
+    ]))))]
 pub async fn ban(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<BanRequest>,
 ) -> Result<Response, ApiError> {
-    let ip = address_field("ip", &request.ip)?;
-    let jail = jail_field("jail", &request.jail)?;
-    let newly = state.runtime.ban(&jail, ip).await?;
-    if newly {
-        archive_manual_ban(&state, &jail, ip).await;
-        // Its country, for the map; best effort.
-        bangui_jobs::geo::enqueue_resolution(state.db.pool(), &[ip]).await;
-    }
-    let body = json!({ "ip": ip.to_string(), "jail": jail, "newly_banned": newly });
-    Ok(with_details(Json(body.clone()), body))
+    let newly = state.runtime.ban(&request.jail, request.ip.ip()).await?;
+    let answer = BanAnswer {
+        ip: request.ip,
+        jail: request.jail,
+        newly_banned: newly,
+    };
+    Ok(with_details(Json(&answer), &answer))
 }
 
-#[derive(Debug, Deserialize)]
+/// An unban, in one jail or in every jail.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnbanRequest {
-    ip: String,
+    pub ip: Address,
+    /// Only in this jail; absent: in every jail.
     #[serde(default)]
-    jail: Option<String>,
+    pub jail: Option<JailName>,
 }
 
-/// `DELETE /bans {"ip", "jail"?}`: in one jail, or in every jail.
+/// What an unban did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnbanAnswer {
+    pub ip: Address,
+    pub jail: Option<JailName>,
+    /// Bans lifted.
+    pub unbanned: u64,
+}
+
+/// `DELETE /bans {"ip", "jail"?}`: lifts the address's bans, in one jail or in every jail. The
+/// archive keeps them, marked lifted by the caller's session.
+#[utoipa::path(delete, path = "/bans", tag = "bans", operation_id = "unban",
+    request_body = UnbanRequest,
+    responses((status = 200, description = "Unbanned.", body = UnbanAnswer)),
+    extensions(("x-error-codes" = json!([
+        ErrorCode::InvalidAddress, ErrorCode::InvalidJailName, ErrorCode::JailNotFound,
+        ErrorCode::Fail2banUnavailable, ErrorCode::Fail2banError
+    ]))))]
 pub async fn unban(
     State(state): State<AppState>,
     Extension(auth): Extension<AuthSession>,
     ApiJson(request): ApiJson<UnbanRequest>,
 ) -> Result<Response, ApiError> {
-    let ip = address_field("ip", &request.ip)?;
-    let jail = request
-        .jail
-        .as_deref()
-        .map(|j| jail_field("jail", j))
-        .transpose()?;
-    // fail2ban deletes the rows of what it unbans by hand: archive them first.
-    if let Err(e) = archive(&state).archive_addresses(&[ip]).await {
-        tracing::warn!(error = %e, "could not archive the ban before unbanning");
-    }
-    let count = state.runtime.unban(ip, jail.as_ref()).await?;
-    let by = session_actor(&auth.session.id);
-    if let Err(e) = state.db.mark_unbanned(jail.as_deref(), &[ip], &by).await {
-        tracing::error!(error = %e, "could not archive an unban");
-    }
-    let body = json!({ "ip": ip.to_string(), "jail": jail, "unbanned": count });
-    Ok(with_details(Json(body.clone()), body))
+    let unbanned = state
+        .runtime
+        .unban(
+            request.ip.ip(),
+            request.jail.as_ref(),
+            &auth.session.actor(),
+        )
+        .await?;
+    let answer = UnbanAnswer {
+        ip: request.ip,
+        jail: request.jail,
+        unbanned,
+    };
+    Ok(with_details(Json(&answer), &answer))
+}
+
+/// What lifting every ban did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnbanAllAnswer {
+    /// Bans lifted.
+    pub unbanned: u64,
 }
 
 /// `DELETE /bans/all`: lifts every ban of every jail.
+#[utoipa::path(delete, path = "/bans/all", tag = "bans", operation_id = "unban_all",
+    responses((status = 200, description = "Every ban lifted.", body = UnbanAllAnswer)),
+    extensions(("x-error-codes" = json!([ErrorCode::Fail2banUnavailable, ErrorCode::Fail2banError]))))]
 pub async fn unban_all(
     State(state): State<AppState>,
     Extension(auth): Extension<AuthSession>,
 ) -> Result<Response, ApiError> {
-    // fail2ban deletes every ban row: archive them all first.
-    if let Err(e) = archive(&state).sync().await {
-        tracing::warn!(error = %e, "could not archive the bans before unbanning all");
-    }
-    let count = state.runtime.unban_all().await?;
-    if let Err(e) = state
-        .db
-        .mark_all_unbanned(&session_actor(&auth.session.id))
-        .await
-    {
-        tracing::error!(error = %e, "could not archive an unban of everything");
-    }
-    Ok(with_details(
-        Json(json!({ "unbanned": count })),
-        json!({ "unbanned": count }),
-    ))
+    let unbanned = state.runtime.unban_all(&auth.session.actor()).await?;
+    let answer = UnbanAllAnswer { unbanned };
+    Ok(with_details(Json(&answer), &answer))
 }
 
-/// The ban archive as this worker reaches it.
-fn archive(state: &AppState) -> Archive<'_> {
-    Archive {
-        db: &state.db,
-        runtime: &state.runtime,
-        fail2ban_db: state.settings.fail2ban_db.as_deref(),
-    }
-}
-
-/// A ban made through bangui goes into the archive at once (fail2ban's own row would be
-/// deleted by a manual unban before the next sync could copy it).
-async fn archive_manual_ban(state: &AppState, jail: &JailName, ip: std::net::IpAddr) {
-    let duration_secs = state.runtime.fail2ban().bantime(jail).await.unwrap_or(-1);
-    let ban = ArchivedBan {
-        jail: jail.to_string(),
-        ip,
-        started_at: chrono::Utc::now(),
-        duration_secs,
-        ban_count: 1,
-        failures: 0,
-        matches: json!([]),
-        origin: Origin::Manual,
-    };
-    if let Err(e) = state.db.archive_bans(&[ban]).await {
-        tracing::error!(error = %e, "could not archive a ban");
-    }
-}
-
-#[derive(Debug, Deserialize)]
+/// `?ip=`.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
-    ip: String,
+    pub ip: Address,
+}
+
+/// Where an address stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Lookup {
+    pub ip: Address,
+    /// Jails that ban it now.
+    pub banned_in: Vec<String>,
+    /// Jails whose ignore list covers it.
+    pub ignored_in: Vec<String>,
 }
 
 /// `GET /bans/lookup?ip=`: which jails ban the address, and which ignore it.
+#[utoipa::path(get, path = "/bans/lookup", tag = "bans", operation_id = "lookup",
+    params(LookupQuery),
+    responses((status = 200, description = "Where the address stands.", body = Lookup)),
+    extensions(("x-error-codes" = json!([
+        ErrorCode::InvalidAddress, ErrorCode::Fail2banUnavailable, ErrorCode::Fail2banError
+    ]))))]
 pub async fn lookup(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LookupQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let ip = address_field("ip", &query.ip)?;
-    Ok(Json(json!(state.runtime.lookup(ip).await?)))
+) -> Result<Json<Lookup>, ApiError> {
+    let found = state.runtime.lookup(query.ip.ip()).await?;
+    Ok(Json(Lookup {
+        ip: found.ip.into(),
+        banned_in: found.banned_in,
+        ignored_in: found.ignored_in,
+    }))
 }

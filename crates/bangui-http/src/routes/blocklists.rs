@@ -1,323 +1,417 @@
 //! `/api/v1/blocklists/*`: blocklist sources, their schedule, previews, imports and the log.
 
-use std::time::Duration;
-
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use bangui_jobs::blocklist::BlocklistImport;
-use bangui_jobs::fetch::{FetchError, check_url, fetch};
-use bangui_jobs::import_schedule::{self, ImportSchedule};
-use bangui_jobs::parse::parse;
-use bangui_jobs::queue;
-use bangui_store::blocklists::{BlocklistSource, SourceFields};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::response::Response;
+use bangui_blocklist::{BlocklistUrl, SourceId, SourceName};
+use bangui_core::{ImportSchedule, JailName, JobId};
+use bangui_store::blocklists::{BlocklistRun, BlocklistSource, SourceFields};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::audit::PageQuery;
 use crate::audit::with_details;
-use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, Paged, Pagination, jail_field};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::paging::Paged;
 use crate::state::AppState;
 
-fn source_id(text: &str) -> Result<i64, ApiError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "invalid_id",
-                "a blocklist source id is a positive number",
-                json!({ "field": "id" }),
-            )
-        })
+/// A list of addresses to ban, fetched from a URL into a jail.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = BlocklistSource)]
+pub struct SourceAnswer {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    /// The jail its addresses are banned in.
+    pub jail: String,
+    /// Imported by the schedule (and by "import all").
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-fn not_found(id: i64) -> ApiError {
-    ApiError::NotFound(format!("no blocklist source {id}"))
+impl From<BlocklistSource> for SourceAnswer {
+    fn from(s: BlocklistSource) -> Self {
+        Self {
+            id: s.id,
+            name: s.name,
+            url: s.url,
+            jail: s.jail,
+            enabled: s.enabled,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
 }
 
-async fn existing(state: &AppState, id: i64) -> Result<BlocklistSource, ApiError> {
+async fn existing(state: &AppState, id: SourceId) -> Result<BlocklistSource, ApiError> {
     state
         .db
-        .blocklist_source(id)
+        .blocklist_source(id.get())
         .await?
         .filter(|s| !s.deleted)
         .ok_or_else(|| not_found(id))
 }
 
-#[derive(Debug, Deserialize)]
+fn not_found(id: SourceId) -> ApiError {
+    ApiError::with_message(ErrorCode::NotFound, format!("no blocklist source {id}"))
+}
+
+/// The id in a blocklist route's path.
+const ID: &str = "The source's id.";
+
+/// A source as written.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceRequest {
-    name: String,
-    url: String,
+    pub name: SourceName,
+    /// Checked for form here; whether its host is public, at every download.
+    pub url: BlocklistUrl,
+    /// Default: `blocklist-import`.
     #[serde(default)]
-    jail: Option<String>,
+    pub jail: Option<JailName>,
+    /// Default: true.
     #[serde(default)]
-    enabled: Option<bool>,
+    pub enabled: Option<bool>,
 }
 
 impl SourceRequest {
-    fn validated(self) -> Result<SourceFields, ApiError> {
-        let name = self.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(ApiError::invalid(
-                "invalid_name",
-                "the name must have 1 to 100 characters, without control characters",
-                json!({ "field": "name" }),
-            ));
-        }
-        // Scheme and form here; the address rule is applied to what the name resolves to, at
-        // every download.
-        let url = check_url(self.url.trim(), true)
-            .map_err(|e| ApiError::invalid("invalid_url", e, json!({ "field": "url" })))?
-            .to_string();
-        let jail =
-            jail_field("jail", self.jail.as_deref().unwrap_or("blocklist-import"))?.to_string();
-        Ok(SourceFields {
-            name,
-            url,
-            jail,
+    fn fields(self) -> SourceFields {
+        SourceFields {
+            name: self.name.as_str().to_owned(),
+            url: self.url.as_str().to_owned(),
+            jail: self
+                .jail
+                .map_or_else(|| "blocklist-import".to_owned(), String::from),
             enabled: self.enabled.unwrap_or(true),
-        })
+        }
     }
 }
 
+/// What the audit trail keeps of a source's change.
+#[derive(Debug, Serialize)]
+struct SourceChange<'a> {
+    source_id: i64,
+    name: &'a str,
+    url: &'a str,
+    jail: &'a str,
+    enabled: bool,
+}
+
+impl<'a> From<&'a SourceAnswer> for SourceChange<'a> {
+    fn from(s: &'a SourceAnswer) -> Self {
+        Self {
+            source_id: s.id,
+            name: &s.name,
+            url: &s.url,
+            jail: &s.jail,
+            enabled: s.enabled,
+        }
+    }
+}
+
+const SOURCE_ERRORS: &[ErrorCode] = &[
+    ErrorCode::InvalidName,
+    ErrorCode::InvalidUrl,
+    ErrorCode::InvalidJailName,
+    ErrorCode::Conflict,
+];
+
 /// `GET /blocklists`: the sources, by name.
-pub async fn list(State(state): State<AppState>) -> Result<Json<Paged<BlocklistSource>>, ApiError> {
-    let items = state.db.blocklist_sources().await?;
-    let total = items.len();
-    Ok(Json(Paged {
-        items,
-        total,
-        page: 1,
-        page_size: u32::try_from(total).unwrap_or(u32::MAX),
-    }))
+#[utoipa::path(get, path = "/blocklists", tag = "blocklists", operation_id = "list_blocklists",
+    responses((status = 200, description = "Every source, in one page.", body = Paged<SourceAnswer>)))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Paged<SourceAnswer>>, ApiError> {
+    let sources = state.db.blocklist_sources().await?;
+    Ok(Json(Paged::whole(
+        sources.into_iter().map(SourceAnswer::from).collect(),
+    )))
 }
 
 /// `POST /blocklists {"name", "url", "jail"?, "enabled"?}`.
+#[utoipa::path(post, path = "/blocklists", tag = "blocklists", operation_id = "create_blocklist",
+    request_body = SourceRequest,
+    responses((status = 201, description = "The new source.", body = SourceAnswer)),
+    extensions(("x-error-codes" = json!(SOURCE_ERRORS))))]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SourceRequest>,
 ) -> Result<Response, ApiError> {
-    let fields = request.validated()?;
-    let source = state.db.create_blocklist_source(&fields).await?;
-    let details = json!({ "source_id": source.id, "name": source.name, "url": source.url, "jail": source.jail });
-    Ok(with_details(
-        (StatusCode::CREATED, Json(json!(source))),
-        details,
-    ))
+    let source = SourceAnswer::from(state.db.create_blocklist_source(&request.fields()).await?);
+    let change = SourceChange::from(&source);
+    Ok(with_details((StatusCode::CREATED, Json(&source)), &change))
 }
 
+/// `GET /blocklists/{id}`.
+#[utoipa::path(get, path = "/blocklists/{id}", tag = "blocklists", operation_id = "get_blocklist",
+    params(("id" = SourceId, Path, description = ID)),
+    responses((status = 200, description = "The source.", body = SourceAnswer)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidId, ErrorCode::NotFound]))))]
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<BlocklistSource>, ApiError> {
-    Ok(Json(existing(&state, source_id(&id)?).await?))
+    ApiPath(id): ApiPath<SourceId>,
+) -> Result<Json<SourceAnswer>, ApiError> {
+    Ok(Json(existing(&state, id).await?.into()))
 }
 
 /// `PUT /blocklists/{id}`: replaces name, URL, jail and enabled.
+#[utoipa::path(put, path = "/blocklists/{id}", tag = "blocklists", operation_id = "update_blocklist",
+    params(("id" = SourceId, Path, description = ID)),
+    request_body = SourceRequest,
+    responses((status = 200, description = "The source.", body = SourceAnswer)),
+    extensions(("x-error-codes" = json!([
+        ErrorCode::InvalidId, ErrorCode::NotFound, ErrorCode::InvalidName, ErrorCode::InvalidUrl,
+        ErrorCode::InvalidJailName, ErrorCode::Conflict
+    ]))))]
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiJson(request): ApiJson<SourceRequest>,
 ) -> Result<Response, ApiError> {
-    let id = source_id(&id)?;
-    let fields = request.validated()?;
     let source = state
         .db
-        .update_blocklist_source(id, &fields)
+        .update_blocklist_source(id.get(), &request.fields())
         .await?
         .ok_or_else(|| not_found(id))?;
-    let details = json!({ "source_id": id, "name": source.name, "url": source.url, "jail": source.jail, "enabled": source.enabled });
-    Ok(with_details(Json(json!(source)), details))
+    let source = SourceAnswer::from(source);
+    let change = SourceChange::from(&source);
+    Ok(with_details(Json(&source), &change))
 }
 
-#[derive(Debug, Deserialize)]
+/// On or off.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnabledRequest {
-    enabled: bool,
+    pub enabled: bool,
 }
 
 /// `POST /blocklists/{id}/enabled {"enabled": bool}`.
+#[utoipa::path(post, path = "/blocklists/{id}/enabled", tag = "blocklists", operation_id = "enable_blocklist",
+    params(("id" = SourceId, Path, description = ID)),
+    request_body = EnabledRequest,
+    responses((status = 200, description = "The source.", body = SourceAnswer)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidId, ErrorCode::NotFound]))))]
 pub async fn set_enabled(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiJson(request): ApiJson<EnabledRequest>,
 ) -> Result<Response, ApiError> {
-    let id = source_id(&id)?;
     let source = state
         .db
-        .set_blocklist_source_enabled(id, request.enabled)
+        .set_blocklist_source_enabled(id.get(), request.enabled)
         .await?
         .ok_or_else(|| not_found(id))?;
-    Ok(with_details(
-        Json(json!(source)),
-        json!({ "source_id": id, "enabled": request.enabled }),
-    ))
+    let source = SourceAnswer::from(source);
+    let change = SourceChange::from(&source);
+    Ok(with_details(Json(&source), &change))
+}
+
+/// A source deleted: the job that lifts the bans only it made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceDeleted {
+    pub deleted: bool,
+    pub job_id: JobId,
 }
 
 /// `DELETE /blocklists/{id}`: the source disappears now; a job lifts the bans only it made.
+#[utoipa::path(delete, path = "/blocklists/{id}", tag = "blocklists", operation_id = "delete_blocklist",
+    params(("id" = SourceId, Path, description = ID)),
+    responses((status = 202, description = "Deleted; its bans are being lifted.", body = SourceDeleted)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidId, ErrorCode::NotFound, ErrorCode::ImportBusy]))))]
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<SourceId>,
 ) -> Result<Response, ApiError> {
-    let id = source_id(&id)?;
-    if !state.db.mark_blocklist_source_deleted(id).await? {
+    if !state.db.mark_blocklist_source_deleted(id.get()).await? {
         return Err(not_found(id));
     }
-    let (job_id, _) = enqueue_import(&state, Some(id)).await?;
-    let body = json!({ "deleted": true, "job_id": job_id });
+    let started = state.jobs.import_now(Some(id.get())).await?;
+    let answer = SourceDeleted {
+        deleted: true,
+        job_id: started.job_id,
+    };
+    let details = ImportAudit {
+        source_id: Some(id.get()),
+        job_id: &answer.job_id,
+    };
     Ok(with_details(
-        (StatusCode::ACCEPTED, Json(body)),
-        json!({ "source_id": id, "job_id": job_id }),
+        (StatusCode::ACCEPTED, Json(&answer)),
+        &details,
     ))
+}
+
+/// What a downloaded list holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preview {
+    pub source_id: i64,
+    pub downloaded_bytes: u64,
+    /// Its first non-blank lines, shortened.
+    pub first_lines: Vec<String>,
+    /// Lines with an address.
+    pub valid: usize,
+    /// Lines that are neither blank, a comment nor an address.
+    pub invalid: usize,
+    /// Addresses listed more than once (counted in `valid`).
+    pub duplicates: usize,
+    /// Distinct addresses: what an import would ban.
+    pub distinct: usize,
 }
 
 /// `POST /blocklists/{id}/preview`: downloads the list now and says what is in it.
+#[utoipa::path(post, path = "/blocklists/{id}/preview", tag = "blocklists", operation_id = "preview_blocklist",
+    params(("id" = SourceId, Path, description = ID)),
+    responses((status = 200, description = "What the list holds.", body = Preview)),
+    extensions(("x-error-codes" = json!([
+        ErrorCode::InvalidId, ErrorCode::NotFound, ErrorCode::BlocklistFetchFailed
+    ]))))]
 pub async fn preview(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let source = existing(&state, source_id(&id)?).await?;
-    let fetched = fetch(&source.url, &state.settings.blocklist_fetch)
-        .await
-        .map_err(|e| {
-            let (message, permanent) = match e {
-                FetchError::Permanent(m) => (m, true),
-                FetchError::Transient(m) => (m, false),
-            };
-            ApiError::BadGateway {
-                code: "blocklist_fetch_failed",
-                message: format!("could not fetch the list: {message}"),
-                details: json!({ "reason": message, "permanent": permanent }),
-            }
-        })?;
-    let text = String::from_utf8_lossy(&fetched.body);
-    let first_lines: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(20)
-        .map(|l| l.chars().take(200).collect())
-        .collect();
-    let list = parse(&fetched.body);
-    Ok(Json(json!({
-        "source_id": source.id,
-        "downloaded_bytes": fetched.downloaded_bytes,
-        "first_lines": first_lines,
-        "valid": list.valid,
-        "invalid": list.invalid,
-        "duplicates": list.duplicates,
-        "distinct": list.addresses.len(),
-    })))
+    ApiPath(id): ApiPath<SourceId>,
+) -> Result<Json<Preview>, ApiError> {
+    let source = existing(&state, id).await?;
+    let p = bangui_blocklist::preview(&source.url, &state.settings.blocklist_fetch).await?;
+    Ok(Json(Preview {
+        source_id: source.id,
+        downloaded_bytes: p.downloaded_bytes,
+        first_lines: p.first_lines,
+        valid: p.valid,
+        invalid: p.invalid,
+        duplicates: p.duplicates,
+        distinct: p.distinct,
+    }))
 }
 
-/// Longest a worker takes from setting an import's marker to the job being in the queue.
-const ENQUEUE_GRACE: Duration = Duration::from_secs(30);
-
-/// Enqueues an import (of one source, or all), unless one is already queued or running:
-/// then its job id. Two "import now" at the same moment on two workers make one job.
-async fn enqueue_import(state: &AppState, source: Option<i64>) -> Result<(String, bool), ApiError> {
-    let key = BlocklistImport::pending_key(source);
-    for _ in 0..2 {
-        let id = queue::new_job_id();
-        let holder = state
-            .redis
-            .claim(&key, &id, Duration::from_secs(3600))
-            .await?;
-        if holder != id {
-            // A marker whose job is over, or never made it into the queue, is stale. A job not
-            // in the queue yet may be being enqueued by the worker that set the marker just now.
-            let over = match state.db.job(&holder).await? {
-                Some(job) => matches!(job.status.as_str(), "Done" | "Failed" | "Killed"),
-                None => queue::job_id_age(&holder).is_none_or(|age| age > ENQUEUE_GRACE),
-            };
-            if over {
-                state.redis.clear_marker(&key, &holder).await?;
-                continue;
-            }
-            return Ok((holder, true));
-        }
-        let args = BlocklistImport { source_id: source };
-        if let Err(e) =
-            queue::enqueue(state.db.pool(), BlocklistImport::QUEUE, &id, &args, None, 3).await
-        {
-            let _ = state.redis.clear_marker(&key, &id).await;
-            return Err(ApiError::Internal(format!("enqueueing an import: {e}")));
-        }
-        return Ok((id, false));
-    }
-    Err(ApiError::Conflict {
-        code: "import_busy",
-        message: "an import was just started; try again".into(),
-    })
+/// An import asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportStarted {
+    pub job_id: JobId,
+    /// An import of the same source(s) was queued or running already: this is its id.
+    pub already_queued: bool,
 }
 
-fn accepted(job_id: String, already: bool, details: Value) -> Response {
-    with_details(
-        (
-            StatusCode::ACCEPTED,
-            Json(json!({ "job_id": job_id, "already_queued": already })),
-        ),
-        details,
-    )
+/// What the audit trail keeps of an import asked for.
+#[derive(Debug, Serialize)]
+struct ImportAudit<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_id: Option<i64>,
+    job_id: &'a JobId,
+}
+
+async fn import(state: &AppState, source: Option<i64>) -> Result<Response, ApiError> {
+    let started = state.jobs.import_now(source).await?;
+    let answer = ImportStarted {
+        job_id: started.job_id,
+        already_queued: started.already_queued,
+    };
+    let details = ImportAudit {
+        source_id: source,
+        job_id: &answer.job_id,
+    };
+    Ok(with_details(
+        (StatusCode::ACCEPTED, Json(&answer)),
+        &details,
+    ))
 }
 
 /// `POST /blocklists/{id}/import`: imports one source now; answers the job id.
+#[utoipa::path(post, path = "/blocklists/{id}/import", tag = "blocklists", operation_id = "import_blocklist",
+    params(("id" = SourceId, Path, description = ID)),
+    responses((status = 202, description = "The import is queued.", body = ImportStarted)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidId, ErrorCode::NotFound, ErrorCode::ImportBusy]))))]
 pub async fn import_one(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<SourceId>,
 ) -> Result<Response, ApiError> {
-    let source = existing(&state, source_id(&id)?).await?;
-    let (job_id, already) = enqueue_import(&state, Some(source.id)).await?;
-    Ok(accepted(
-        job_id.clone(),
-        already,
-        json!({ "source_id": source.id, "job_id": job_id }),
-    ))
+    let source = existing(&state, id).await?;
+    import(&state, Some(source.id)).await
 }
 
 /// `POST /blocklists/import`: imports every enabled source now.
+#[utoipa::path(post, path = "/blocklists/import", tag = "blocklists", operation_id = "import_all_blocklists",
+    responses((status = 202, description = "The import is queued.", body = ImportStarted)),
+    extensions(("x-error-codes" = json!([ErrorCode::ImportBusy]))))]
 pub async fn import_all(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let (job_id, already) = enqueue_import(&state, None).await?;
-    Ok(accepted(
-        job_id.clone(),
-        already,
-        json!({ "job_id": job_id }),
-    ))
+    import(&state, None).await
+}
+
+/// One line of the import log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunAnswer {
+    pub id: i64,
+    /// `null` once the source is deleted.
+    pub source_id: Option<i64>,
+    pub source_name: String,
+    pub job_id: Option<String>,
+    /// `running`, `completed` or `failed`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub downloaded_bytes: Option<i64>,
+    pub valid: Option<i32>,
+    pub invalid: Option<i32>,
+    pub duplicates: Option<i32>,
+    pub newly_banned: Option<i32>,
+    pub already_banned: Option<i32>,
+    pub removed: Option<i32>,
+    pub error: Option<String>,
+}
+
+impl From<BlocklistRun> for RunAnswer {
+    fn from(r: BlocklistRun) -> Self {
+        Self {
+            id: r.id,
+            source_id: r.source_id,
+            source_name: r.source_name,
+            job_id: r.job_id,
+            status: r.status,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            downloaded_bytes: r.downloaded_bytes,
+            valid: r.valid,
+            invalid: r.invalid,
+            duplicates: r.duplicates,
+            newly_banned: r.newly_banned,
+            already_banned: r.already_banned,
+            removed: r.removed,
+            error: r.error,
+        }
+    }
 }
 
 /// `GET /blocklists/runs?page=&page_size=`: the import log, newest first.
+#[utoipa::path(get, path = "/blocklists/runs", tag = "blocklists", operation_id = "blocklist_runs",
+    params(PageQuery),
+    responses((status = 200, description = "A page of the import log.", body = Paged<RunAnswer>)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidPagination]))))]
 pub async fn runs(
     State(state): State<AppState>,
-    ApiQuery(page): ApiQuery<Pagination>,
-) -> Result<Json<Paged<bangui_store::blocklists::BlocklistRun>>, ApiError> {
-    let page = page.validated()?;
-    let (items, total) = state.db.blocklist_runs(page.page, page.page_size).await?;
-    Ok(page.answer(items, total))
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<Paged<RunAnswer>>, ApiError> {
+    let page = query.page();
+    let (runs, total) = state.db.blocklist_runs(page).await?;
+    let items = runs.into_iter().map(RunAnswer::from).collect();
+    Ok(Json(Paged::new(page, items, total)))
 }
 
 /// `GET /blocklists/schedule`.
+#[utoipa::path(get, path = "/blocklists/schedule", tag = "blocklists", operation_id = "import_schedule",
+    responses((status = 200, description = "When imports run.", body = ImportSchedule)))]
 pub async fn schedule(State(state): State<AppState>) -> Result<Json<ImportSchedule>, ApiError> {
-    let schedule = match state.db.setting(import_schedule::SETTING).await? {
-        Some(value) => serde_json::from_value(value).unwrap_or_default(),
-        None => ImportSchedule::default(),
-    };
-    Ok(Json(schedule))
+    Ok(Json(state.db.import_schedule().await?))
 }
 
-/// `PUT /blocklists/schedule {"kind": "hourly"|"daily"|"weekly"|"cron"|"off", …}`.
+/// `PUT /blocklists/schedule {"kind": "hourly"|"daily"|"weekly"|"cron"|"off", …}`: in the
+/// instance's time zone.
+#[utoipa::path(put, path = "/blocklists/schedule", tag = "blocklists", operation_id = "set_import_schedule",
+    request_body = ImportSchedule,
+    responses((status = 200, description = "When imports run.", body = ImportSchedule)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidSchedule]))))]
 pub async fn set_schedule(
     State(state): State<AppState>,
     ApiJson(schedule): ApiJson<ImportSchedule>,
 ) -> Result<Response, ApiError> {
-    schedule
-        .to_cron()
-        .map_err(|e| ApiError::invalid("invalid_schedule", e, json!({ "field": "schedule" })))?;
-    let value = serde_json::to_value(&schedule).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .db
-        .put_setting(import_schedule::SETTING, &value)
-        .await?;
-    Ok(with_details(Json(value.clone()), value).into_response())
+    state.db.put_import_schedule(&schedule).await?;
+    Ok(with_details(Json(&schedule), &schedule))
 }

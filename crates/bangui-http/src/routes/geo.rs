@@ -1,43 +1,69 @@
 //! `/api/v1/geo/*`: countries of addresses.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
+use bangui_core::Address;
 use bangui_jobs::geo::GeoReResolve;
-use serde_json::{Value, json};
+use bangui_runtime::geo::CountrySource;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::extract::address_field;
+use super::jobs::JobStarted;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::ApiPath;
 use crate::state::AppState;
+
+/// Where a country comes from.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GeoSource {
+    /// The country database.
+    Mmdb,
+    /// No database: the address stays unresolved until a re-resolve.
+    None,
+}
+
+/// An address's country.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountryAnswer {
+    pub ip: Address,
+    /// ISO 3166 code; `null`: unknown.
+    pub country: Option<String>,
+    pub source: GeoSource,
+    /// When it was stored; `null` for a live lookup.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// From the cache rather than looked up now.
+    pub cached: bool,
+}
 
 /// `GET /geo/{ip}`: the cached country, or a live lookup when the address is not cached yet
 /// (not stored: reads do not write).
+#[utoipa::path(get, path = "/geo/{ip}", tag = "geo", operation_id = "country",
+    params(("ip" = Address, Path, description = "The address.")),
+    responses((status = 200, description = "The address's country.", body = CountryAnswer)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidAddress]))))]
 pub async fn get(
     State(state): State<AppState>,
-    Path(ip): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let ip = address_field("ip", &ip)?;
-    if let Some(entry) = state.db.country(ip).await? {
-        return Ok(Json(json!({
-            "ip": ip.to_string(),
-            "country": entry.country,
-            "source": entry.source,
-            "resolved_at": entry.resolved_at,
-            "cached": true,
-        })));
-    }
-    let geo = state.runtime.geo();
-    let country = geo.countries(&[ip]).pop().flatten();
-    Ok(Json(json!({
-        "ip": ip.to_string(),
-        "country": country,
-        "source": if geo.available() { "mmdb" } else { "none" },
-        "resolved_at": null,
-        "cached": false,
-    })))
+    ApiPath(ip): ApiPath<Address>,
+) -> Result<Json<CountryAnswer>, ApiError> {
+    let answer = state.runtime.country(ip.ip()).await?;
+    Ok(Json(CountryAnswer {
+        ip,
+        country: answer.country,
+        source: match answer.source {
+            CountrySource::Mmdb => GeoSource::Mmdb,
+            CountrySource::None => GeoSource::None,
+        },
+        resolved_at: answer.resolved_at,
+        cached: answer.cached,
+    }))
 }
 
 /// `POST /geo/re-resolve`: a job that retries every unresolved address; answers its id.
+#[utoipa::path(post, path = "/geo/re-resolve", tag = "geo", operation_id = "re_resolve",
+    responses((status = 202, description = "The re-resolve is queued.", body = JobStarted)))]
 pub async fn re_resolve(State(state): State<AppState>) -> Result<Response, ApiError> {
-    super::jobs::start(&state, GeoReResolve::QUEUE, &GeoReResolve {}).await
+    super::jobs::start(&state, &GeoReResolve {}).await
 }

@@ -3,92 +3,112 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use bangui_core::{Address, JailName, Origin, Page, PageNumber, PageSize, TimeRange};
 use bangui_jobs::history::HistorySync;
-use bangui_store::history::{HistoryEntry, HistoryFilter, Origin};
-use chrono::{Duration, Utc};
-use serde::Deserialize;
-use serde_json::json;
+use bangui_store::history::{HistoryEntry, HistoryFilter};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
-use crate::extract::{ApiQuery, Paged, Pagination, address_field, jail_field};
+use super::jobs::JobStarted;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::ApiQuery;
+use crate::paging::Paged;
 use crate::state::AppState;
 
-/// A time window: `?range=24h|7d|30d|365d`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub enum TimeRange {
-    #[serde(rename = "24h")]
-    Day,
-    #[serde(rename = "7d")]
-    Week,
-    #[serde(rename = "30d")]
-    Month,
-    #[serde(rename = "365d")]
-    Year,
+/// `?page=&page_size=&ip=&jail=&origin=&range=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    pub page: PageNumber,
+    #[serde(default)]
+    pub page_size: PageSize,
+    /// Only this address's bans.
+    pub ip: Option<Address>,
+    pub jail: Option<JailName>,
+    pub origin: Option<Origin>,
+    /// Only bans that started in this window.
+    pub range: Option<TimeRange>,
 }
 
-impl TimeRange {
-    pub fn duration(self) -> Duration {
-        match self {
-            Self::Day => Duration::hours(24),
-            Self::Week => Duration::days(7),
-            Self::Month => Duration::days(30),
-            Self::Year => Duration::days(365),
+/// An archived ban.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryItem {
+    pub id: i64,
+    pub jail: String,
+    pub ip: Address,
+    pub started_at: DateTime<Utc>,
+    /// Seconds; negative: for ever.
+    pub duration_secs: i64,
+    /// fail2ban's count of this address's bans (repeat offenders).
+    pub ban_count: i32,
+    pub failures: i32,
+    /// The log lines that led to the ban.
+    pub matches: Vec<String>,
+    pub origin: Origin,
+    /// When it was lifted by hand (or by a blocklist dropping the address).
+    pub unbanned_at: Option<DateTime<Utc>>,
+    /// `session:…` or `blocklist`.
+    pub unbanned_by: Option<String>,
+}
+
+impl From<HistoryEntry> for HistoryItem {
+    fn from(e: HistoryEntry) -> Self {
+        let matches = match e.matches {
+            serde_json::Value::Array(lines) => lines
+                .into_iter()
+                .filter_map(|l| match l {
+                    serde_json::Value::String(line) => Some(line),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self {
+            id: e.id,
+            jail: e.jail,
+            ip: e.ip.ip().into(),
+            started_at: e.started_at,
+            duration_secs: e.duration_secs,
+            ban_count: e.ban_count,
+            failures: e.failures,
+            matches,
+            origin: e.origin,
+            unbanned_at: e.unbanned_at,
+            unbanned_by: e.unbanned_by,
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HistoryQuery {
-    page: Option<u32>,
-    page_size: Option<u32>,
-    ip: Option<String>,
-    jail: Option<String>,
-    origin: Option<String>,
-    range: Option<TimeRange>,
-}
-
 /// `GET /history?page=&page_size=&ip=&jail=&origin=&range=`: archived bans, newest first.
+#[utoipa::path(get, path = "/history", tag = "history", operation_id = "history",
+    params(HistoryQuery),
+    responses((status = 200, description = "A page of the archive.", body = Paged<HistoryItem>)),
+    extensions(("x-error-codes" = json!([
+        ErrorCode::InvalidPagination, ErrorCode::InvalidAddress, ErrorCode::InvalidJailName,
+        ErrorCode::InvalidOrigin, ErrorCode::InvalidRange
+    ]))))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
-) -> Result<Json<Paged<HistoryEntry>>, ApiError> {
-    let page = Pagination::of(query.page, query.page_size)?;
-    let origin = match query.origin.as_deref() {
-        None => None,
-        Some("blocklist") => Some(Origin::Blocklist),
-        Some("manual") => Some(Origin::Manual),
-        Some("auto") => Some(Origin::Auto),
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "invalid_origin",
-                format!("origin must be blocklist, manual or auto, not {other:?}"),
-                json!({ "field": "origin" }),
-            ));
-        }
-    };
+) -> Result<Json<Paged<HistoryItem>>, ApiError> {
+    let page = Page::new(query.page, query.page_size);
     let filter = HistoryFilter {
-        ip: query
-            .ip
-            .as_deref()
-            .map(|ip| address_field("ip", ip))
-            .transpose()?,
-        jail: query
-            .jail
-            .as_deref()
-            .map(|j| jail_field("jail", j).map(String::from))
-            .transpose()?,
-        origin,
-        since: query.range.map(|r| Utc::now() - r.duration()),
+        ip: query.ip.map(Address::ip),
+        jail: query.jail.map(String::from),
+        origin: query.origin,
+        since: query.range.map(|r| r.since(Utc::now())),
     };
-    let (items, total) = state
-        .db
-        .history_page(&filter, page.page, page.page_size)
-        .await?;
-    Ok(page.answer(items, total))
+    let (entries, total) = state.db.history_page(&filter, page).await?;
+    let items = entries.into_iter().map(HistoryItem::from).collect();
+    Ok(Json(Paged::new(page, items, total)))
 }
 
 /// `POST /history/sync`: copy fail2ban's new ban rows now; answers the job id.
+#[utoipa::path(post, path = "/history/sync", tag = "history", operation_id = "sync_history",
+    responses((status = 202, description = "The sync is queued.", body = JobStarted)))]
 pub async fn sync(State(state): State<AppState>) -> Result<Response, ApiError> {
-    super::jobs::start(&state, HistorySync::QUEUE, &HistorySync {}).await
+    super::jobs::start(&state, &HistorySync {}).await
 }

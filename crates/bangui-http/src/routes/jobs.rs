@@ -1,93 +1,124 @@
-//! `GET /api/v1/jobs/{id}`: a background job's state, progress and result, for progress bars.
+//! `GET /api/v1/jobs/{id}`: a background job's state, progress and result, for progress bars;
+//! and the answer of every route that starts one.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use bangui_core::JobId;
+use bangui_jobs::{Job, JobState, JobView};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::audit::with_details;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::ApiPath;
 use crate::state::AppState;
 
-/// The queue's statuses as the API names them: `queued`, `running`, `retrying` (failed, another
-/// attempt is due at `run_at`), `done`, `failed` (retries exhausted, or aborted because retrying
-/// cannot help).
-fn api_state(status: &str, attempts: i32, max_attempts: i32) -> &'static str {
-    match status {
-        "Pending" | "Queued" => "queued",
-        "Running" => "running",
-        "Done" => "done",
-        "Failed" if attempts < max_attempts => "retrying",
-        "Failed" | "Killed" => "failed",
-        _ => "unknown",
+/// A job's state.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    /// Failed; another attempt is due at `run_at`.
+    Retrying,
+    Done,
+    /// Retries exhausted, or aborted because retrying cannot help.
+    Failed,
+    Unknown,
+}
+
+impl From<JobState> for JobStatus {
+    fn from(s: JobState) -> Self {
+        match s {
+            JobState::Queued => Self::Queued,
+            JobState::Running => Self::Running,
+            JobState::Retrying => Self::Retrying,
+            JobState::Done => Self::Done,
+            JobState::Failed => Self::Failed,
+            JobState::Unknown => Self::Unknown,
+        }
     }
 }
 
+/// How far a running job is.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct JobProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// A background job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobAnswer {
+    pub id: String,
+    /// What it does: `blocklist-import`, `geo-resolve`, `geo-re-resolve`, `history-sync`, …
+    pub kind: String,
+    pub state: JobStatus,
+    /// Runs so far, the one under way included.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// When it runs (next).
+    pub run_at: DateTime<Utc>,
+    /// When its last run started.
+    pub started_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub progress: Option<JobProgress>,
+    /// What it did, when done; its shape depends on the kind.
+    pub result: Option<serde_json::Value>,
+    /// Why its last run failed.
+    pub error: Option<String>,
+}
+
+impl From<JobView> for JobAnswer {
+    fn from(j: JobView) -> Self {
+        Self {
+            id: j.id,
+            kind: j.kind,
+            state: j.state.into(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at,
+            started_at: j.started_at,
+            done_at: j.done_at,
+            progress: j.progress.map(|p| JobProgress {
+                done: p.done,
+                total: p.total,
+            }),
+            result: j.result,
+            error: j.error,
+        }
+    }
+}
+
+/// `GET /jobs/{id}`.
+#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", operation_id = "get_job",
+    params(("id" = JobId, Path, description = "The job's id.")),
+    responses((status = 200, description = "The job.", body = JobAnswer)),
+    extensions(("x-error-codes" = json!([ErrorCode::InvalidJobId, ErrorCode::NotFound]))))]
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    // Job ids are ULIDs: 26 characters of Crockford base32.
-    if id.len() != 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(ApiError::invalid(
-            "invalid_job_id",
-            "a job id has 26 letters and digits",
-            json!({ "field": "id" }),
-        ));
-    }
-    let (job, progress) = tokio::try_join!(
-        async { state.db.job(&id).await.map_err(ApiError::from) },
-        async { state.redis.job_progress(&id).await.map_err(ApiError::from) }
-    )?;
-    let job = job.ok_or_else(|| ApiError::NotFound(format!("no job {id}")))?;
-    let outcome: Option<Value> = job
-        .last_result
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok());
-    let (result, error) = match outcome {
-        // An abort (a failure retrying cannot fix) is spelled "AbortError: …" by the queue.
-        Some(Value::Object(map)) if map.contains_key("Err") => (
-            None,
-            map.get("Err").map(|e| {
-                json!(e.as_str().map_or_else(
-                    || e.to_string(),
-                    |m| m.trim_start_matches("AbortError: ").to_owned()
-                ))
-            }),
-        ),
-        Some(Value::Object(map)) if map.contains_key("Ok") => (map.get("Ok").cloned(), None),
-        other => (other, None),
-    };
-    // The queue counts attempts when they end; the API counts the one under way too.
-    let attempts = job.attempts + i32::from(job.status == "Running");
-    Ok(Json(json!({
-        "id": job.id,
-        "kind": job.job_type,
-        "state": api_state(&job.status, job.attempts, job.max_attempts),
-        "attempts": attempts,
-        "max_attempts": job.max_attempts,
-        "run_at": job.run_at,
-        "started_at": job.lock_at,
-        "done_at": job.done_at,
-        "progress": progress,
-        "result": result,
-        "error": error,
-    })))
+    ApiPath(id): ApiPath<JobId>,
+) -> Result<Json<JobAnswer>, ApiError> {
+    let job = state
+        .jobs
+        .job(&id)
+        .await?
+        .ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, format!("no job {id}")))?;
+    Ok(Json(job.into()))
+}
+
+/// A job started: follow it at `GET /jobs/{job_id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobStarted {
+    pub job_id: JobId,
 }
 
 /// Enqueues a job someone asked for now, and answers `202 {"job_id"}` (audited with its id).
-pub(crate) async fn start<Args: serde::Serialize>(
-    state: &AppState,
-    queue: &str,
-    args: &Args,
-) -> Result<axum::response::Response, ApiError> {
-    let id = bangui_jobs::queue::new_job_id();
-    bangui_jobs::queue::enqueue(state.db.pool(), queue, &id, args, None, 3)
-        .await
-        .map_err(|e| ApiError::Internal(format!("enqueueing a {queue} job: {e}")))?;
-    Ok(crate::audit::with_details(
-        (
-            axum::http::StatusCode::ACCEPTED,
-            Json(json!({ "job_id": id })),
-        ),
-        json!({ "job_id": id }),
-    ))
+pub(crate) async fn start<J: Job>(state: &AppState, job: &J) -> Result<Response, ApiError> {
+    let job_id = state.jobs.push(job).await?;
+    let answer = JobStarted { job_id };
+    Ok(with_details((StatusCode::ACCEPTED, Json(&answer)), &answer))
 }

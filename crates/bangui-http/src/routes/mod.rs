@@ -1,4 +1,10 @@
-//! The router: one module per resource, assembled here with the layers that guard them.
+//! The routes: one module per resource, each route a handler with its named request and
+//! answer types and its `#[utoipa::path]`, assembled here into the public and the private
+//! routers and the OpenAPI document.
+//!
+//! Handlers parse nothing (the extractors hand them domain types), call one operation of the
+//! runtime, the job queue or a store, and shape its answer; they do not talk to fail2ban
+//! themselves, nor chain steps of a business operation.
 
 pub mod audit;
 pub mod auth;
@@ -14,97 +20,78 @@ pub mod jobs;
 pub mod metrics;
 pub mod setup;
 
-use axum::extract::{Request, State};
-use axum::routing::{delete, get, post};
-use axum::{Router, middleware};
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiError;
+use crate::openapi;
 use crate::state::AppState;
 
-/// Everything under `/api/v1`.
-pub fn api(state: &AppState) -> Router<AppState> {
-    // Behind setup and a session. Unknown paths too (the fallback): an anonymous caller learns
-    // nothing about which routes exist.
-    let protected = Router::new()
-        .route("/auth/session", get(auth::session))
-        .route("/auth/logout", post(auth::logout))
-        .route("/dashboard/status", get(dashboard::status))
-        .route("/jails", get(jails::list))
-        .route("/jails/reload", post(jails::reload_all))
-        .route("/jails/{name}", get(jails::detail))
-        .route("/jails/{name}/banned", get(jails::banned))
-        .route("/jails/{name}/start", post(jails::start))
-        .route("/jails/{name}/stop", post(jails::stop))
-        .route("/jails/{name}/reload", post(jails::reload))
-        .route("/jails/{name}/idle", post(jails::idle))
-        .route(
-            "/jails/{name}/ignoreip",
-            get(jails::ignore_list)
-                .post(jails::add_ignore)
-                .delete(jails::remove_ignore),
-        )
-        .route("/jails/{name}/ignoreself", post(jails::ignore_self))
-        .route("/bans", post(bans::ban).delete(bans::unban))
-        .route("/bans/all", delete(bans::unban_all))
-        .route("/bans/active", get(bans::active))
-        .route("/bans/lookup", get(bans::lookup))
-        .route("/events", get(events::stream))
-        .route("/audit", get(audit::list))
-        .route("/jobs/{id}", get(jobs::get))
-        .route("/history", get(history::list))
-        .route("/history/sync", post(history::sync))
-        .route("/geo/re-resolve", post(geo::re_resolve))
-        .route("/geo/{ip}", get(geo::get))
-        .route(
-            "/blocklists",
-            get(blocklists::list).post(blocklists::create),
-        )
-        .route("/blocklists/import", post(blocklists::import_all))
-        .route("/blocklists/runs", get(blocklists::runs))
-        .route(
-            "/blocklists/schedule",
-            get(blocklists::schedule).put(blocklists::set_schedule),
-        )
-        .route(
-            "/blocklists/{id}",
-            get(blocklists::get)
-                .put(blocklists::update)
-                .delete(blocklists::delete),
-        )
-        .route("/blocklists/{id}/enabled", post(blocklists::set_enabled))
-        .route("/blocklists/{id}/preview", post(blocklists::preview))
-        .route("/blocklists/{id}/import", post(blocklists::import_one))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::require_session,
-        ));
-
-    Router::new()
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .merge(
-            Router::new()
-                .route("/setup", get(setup::status).post(setup::complete))
-                // Needs the setup itself, and reports its absence.
-                .route("/auth/login", post(auth::login))
-                .route_layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    crate::audit::audit_public,
-                )),
-        )
-        .merge(protected)
-        .fallback(unknown_api_route)
+/// The routes under `/api/v1` anyone may call.
+pub(crate) fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(setup::status, setup::complete))
+        .routes(routes!(auth::login))
+        .routes(routes!(openapi::serve_document))
 }
 
-/// Unknown `/api/v1/...` paths: 503 before setup, 401 without a session, 404 with one.
-async fn unknown_api_route(State(state): State<AppState>, request: Request) -> ApiError {
-    let (parts, _) = request.into_parts();
-    let known = async {
-        crate::layers::setup_gate(&state).await?;
-        crate::auth::authenticate(&state, &parts).await
-    };
-    match known.await {
-        Ok(_) => ApiError::NotFound(format!("no API route {}", parts.uri.path())),
-        Err(e) => e,
-    }
+/// The routes under `/api/v1` that need a session.
+pub(crate) fn private() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::session))
+        .routes(routes!(auth::logout))
+        .routes(routes!(dashboard::status))
+        .routes(routes!(jails::list))
+        .routes(routes!(jails::reload_all))
+        .routes(routes!(jails::detail))
+        .routes(routes!(jails::banned))
+        .routes(routes!(jails::start))
+        .routes(routes!(jails::stop))
+        .routes(routes!(jails::reload))
+        .routes(routes!(jails::idle))
+        .routes(routes!(
+            jails::ignore_list,
+            jails::add_ignore,
+            jails::remove_ignore
+        ))
+        .routes(routes!(jails::ignore_self))
+        .routes(routes!(bans::ban, bans::unban))
+        .routes(routes!(bans::unban_all))
+        .routes(routes!(bans::active))
+        .routes(routes!(bans::lookup))
+        .routes(routes!(events::stream))
+        .routes(routes!(audit::list))
+        .routes(routes!(jobs::get))
+        .routes(routes!(history::list))
+        .routes(routes!(history::sync))
+        .routes(routes!(geo::re_resolve))
+        .routes(routes!(geo::get))
+        .routes(routes!(blocklists::list, blocklists::create))
+        .routes(routes!(blocklists::import_all))
+        .routes(routes!(blocklists::runs))
+        .routes(routes!(blocklists::schedule, blocklists::set_schedule))
+        .routes(routes!(
+            blocklists::get,
+            blocklists::update,
+            blocklists::delete
+        ))
+        .routes(routes!(blocklists::set_enabled))
+        .routes(routes!(blocklists::preview))
+        .routes(routes!(blocklists::import_one))
+}
+
+/// The routes outside `/api/v1`.
+pub(crate) fn root() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics::render))
+}
+
+/// The OpenAPI document of every route.
+pub fn document() -> OpenApi {
+    openapi::document(
+        public().into_openapi(),
+        private().into_openapi(),
+        root().into_openapi(),
+    )
 }

@@ -7,21 +7,14 @@
 
 use std::str::FromStr;
 
-use apalis::prelude::*;
-use apalis_cron::Tick;
 use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::JobContext;
-use crate::blocklist::BlocklistImport;
-use crate::queue::{self, Enqueued};
-
-/// The setting's key in the `settings` table.
-pub const SETTING: &str = "blocklist_schedule";
+use crate::input::{InputKind, refuse};
 
 /// The schedule of blocklist imports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ImportSchedule {
     /// No scheduled imports (only "import now").
     Off,
@@ -33,6 +26,33 @@ pub enum ImportSchedule {
     Weekly { day: String, at: String },
     /// A cron expression: five fields (minute hour day month weekday) or six with seconds.
     Cron { expression: String },
+}
+
+/// The schedule as written, before it is checked.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Written {
+    Off,
+    Hourly { minute: u8 },
+    Daily { at: String },
+    Weekly { day: String, at: String },
+    Cron { expression: String },
+}
+
+impl<'de> Deserialize<'de> for ImportSchedule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let schedule = match Written::deserialize(d)? {
+            Written::Off => Self::Off,
+            Written::Hourly { minute } => Self::Hourly { minute },
+            Written::Daily { at } => Self::Daily { at },
+            Written::Weekly { day, at } => Self::Weekly { day, at },
+            Written::Cron { expression } => Self::Cron { expression },
+        };
+        schedule
+            .to_cron()
+            .map_err(|e| refuse(InputKind::Schedule, e))?;
+        Ok(schedule)
+    }
 }
 
 impl Default for ImportSchedule {
@@ -102,45 +122,6 @@ fn hour_minute(at: &str) -> Result<(u8, u8), String> {
         return Err(bad());
     }
     Ok((h, m))
-}
-
-/// Every worker's minute tick: if the schedule fires in this minute, enqueue that occurrence's
-/// import (keyed by its time, so once across the cluster).
-pub(crate) async fn tick(tick: Tick, context: Data<JobContext>) -> Result<(), BoxDynError> {
-    let now = DateTime::<Utc>::from_timestamp(tick.get_timestamp() as i64, 0)
-        .ok_or("tick out of range")?;
-    let schedule: ImportSchedule = match context.db.setting(SETTING).await? {
-        Some(value) => serde_json::from_value(value)?,
-        None => ImportSchedule::default(),
-    };
-    let tz = match context.db.setup().await? {
-        Some(setup) => chrono_tz::Tz::from_str(&setup.timezone).unwrap_or(chrono_tz::UTC),
-        // Not set up: nothing to import into yet.
-        None => return Ok(()),
-    };
-    let Some(occurrence) = schedule.fires_in_minute_before(now, &tz) else {
-        return Ok(());
-    };
-    let key = format!(
-        "{}:scheduled:{}",
-        BlocklistImport::QUEUE,
-        occurrence.timestamp()
-    );
-    let id = queue::new_job_id();
-    let args = BlocklistImport { source_id: None };
-    if let Enqueued::New(id) = queue::enqueue(
-        context.db.pool(),
-        BlocklistImport::QUEUE,
-        &id,
-        &args,
-        Some(&key),
-        3,
-    )
-    .await?
-    {
-        tracing::info!(%id, %occurrence, "scheduled blocklist import enqueued");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -222,5 +203,26 @@ mod tests {
         ] {
             assert!(bad.to_cron().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn reading_a_schedule_checks_it() {
+        use crate::input::{InputKind, classified};
+        let read = |json: &str| classified(|| serde_json::from_str::<ImportSchedule>(json));
+        assert_eq!(
+            read(r#"{"kind": "hourly", "minute": 5}"#).unwrap(),
+            ImportSchedule::Hourly { minute: 5 }
+        );
+        assert_eq!(
+            read(r#"{"kind": "daily", "at": "25:00"}"#).unwrap_err().1,
+            Some(InputKind::Schedule)
+        );
+        assert_eq!(
+            read(r#"{"kind": "daily", "at": "03:00", "x": 1}"#)
+                .unwrap_err()
+                .1,
+            None
+        );
+        assert_eq!(read(r#"{"kind": "yearly"}"#).unwrap_err().1, None);
     }
 }

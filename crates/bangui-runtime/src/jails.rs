@@ -1,18 +1,27 @@
-//! Changes to fail2ban made through bangui. Each one updates the shared status before it
-//! returns (so every worker's next answer shows it) and is announced as a live event.
+//! The running jails: what bangui shows of them, and their control (start, stop, reload,
+//! idle, ignore lists). Each change updates the shared status before it returns, so every
+//! worker's next answer shows it, and is announced as a live event.
 
-use std::net::IpAddr;
+use std::collections::BTreeMap;
 
-use bangui_core::JailName;
+use bangui_core::{Event, JailName, SearchText};
 use bangui_fail2ban::{BantimeIncrement, Error as F2bError, JailFilter, ServerError, StatusFlavor};
-use bangui_store::events::Event;
+use bangui_store::banlist::BanEntry;
+use bangui_store::now_ms;
 use ipnetwork::IpNetwork;
-use serde::Serialize;
 
-use crate::{Runtime, RuntimeError};
+use crate::{Runtime, RuntimeError, ServedStatus, unknown_jail};
+
+/// The running jails, from the shared snapshot, and which of them bangui set idle.
+#[derive(Debug, Clone)]
+pub struct JailsOverview {
+    pub status: ServedStatus,
+    /// fail2ban has no getter for idle: only what was set through bangui is known.
+    pub idle: BTreeMap<String, bool>,
+}
 
 /// Everything bangui shows about one jail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct JailDetail {
     pub name: String,
     pub running: bool,
@@ -36,26 +45,30 @@ pub struct JailDetail {
     pub total_banned: u64,
 }
 
-/// Where an address stands.
-#[derive(Debug, Clone, Serialize)]
-pub struct Lookup {
-    pub ip: String,
-    /// Jails that ban it now.
-    pub banned_in: Vec<String>,
-    /// Jails whose ignore list covers it.
-    pub ignored_in: Vec<String>,
-}
-
-fn unknown_jail(e: F2bError, jail: &JailName) -> RuntimeError {
-    match e {
-        F2bError::Server(ServerError::UnknownJail(_)) => {
-            RuntimeError::JailNotFound(jail.to_string())
-        }
-        other => other.into(),
-    }
-}
-
 impl Runtime {
+    /// Every running jail with its counters: no fail2ban command per request.
+    pub async fn jails(&self) -> Result<JailsOverview, RuntimeError> {
+        let (status, idle) = tokio::try_join!(self.status(), async {
+            Ok(self.redis().idle_jails().await?)
+        })?;
+        Ok(JailsOverview { status, idle })
+    }
+
+    /// A running jail's bans in force whose address matches `q`, newest first.
+    pub async fn banned(
+        &self,
+        jail: &JailName,
+        q: Option<&SearchText>,
+    ) -> Result<Vec<BanEntry>, RuntimeError> {
+        let list = self.ban_list(jail).await?;
+        let now = now_ms();
+        Ok(list
+            .active(now)
+            .filter(|e| q.is_none_or(|q| q.matches(&e.ip)))
+            .cloned()
+            .collect())
+    }
+
     pub async fn jail_detail(&self, jail: &JailName) -> Result<JailDetail, RuntimeError> {
         let c = self.fail2ban();
         let status = c
@@ -91,92 +104,6 @@ impl Runtime {
         })
     }
 
-    /// Bans an address in a jail. Returns whether it was newly banned.
-    pub async fn ban(&self, jail: &JailName, ip: IpAddr) -> Result<bool, RuntimeError> {
-        let newly = self
-            .fail2ban()
-            .ban(jail, &[ip])
-            .await
-            .map_err(|e| unknown_jail(e, jail))?
-            > 0;
-        self.refresh_status().await?;
-        if newly {
-            self.redis()
-                .publish(&Event::Ban {
-                    jail: jail.to_string(),
-                    ip: ip.to_string(),
-                })
-                .await?;
-        }
-        Ok(newly)
-    }
-
-    /// Lifts the bans of an address, in one jail or in every jail. Returns how many.
-    pub async fn unban(&self, ip: IpAddr, jail: Option<&JailName>) -> Result<u64, RuntimeError> {
-        let count = match jail {
-            Some(j) => self
-                .fail2ban()
-                .unban(j, &[ip])
-                .await
-                .map_err(|e| unknown_jail(e, j))?,
-            None => self.fail2ban().unban_everywhere(&[ip]).await?,
-        };
-        self.refresh_status().await?;
-        if count > 0 {
-            let event = Event::Unban {
-                jail: jail.map(ToString::to_string),
-                ip: ip.to_string(),
-                count,
-            };
-            self.redis().publish(&event).await?;
-        }
-        Ok(count)
-    }
-
-    /// Lifts every ban of every jail. Returns how many.
-    pub async fn unban_all(&self) -> Result<u64, RuntimeError> {
-        let count = self.fail2ban().unban_all().await?;
-        self.refresh_status().await?;
-        self.redis().publish(&Event::UnbanAll { count }).await?;
-        Ok(count)
-    }
-
-    /// Which jails ban `ip`, and whose ignore list covers it.
-    pub async fn lookup(&self, ip: IpAddr) -> Result<Lookup, RuntimeError> {
-        let c = self.fail2ban();
-        let banned_in = c
-            .banned_for(&[ip])
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let mut ignored_in = Vec::new();
-        for name in c.status().await?.jails {
-            let Ok(jail) = JailName::parse(&name) else {
-                continue;
-            };
-            match c.ignore_ips(&jail).await {
-                Ok(entries) => {
-                    if entries
-                        .iter()
-                        .filter_map(|e| e.parse::<IpNetwork>().ok())
-                        .any(|net| net.contains(ip))
-                    {
-                        ignored_in.push(name);
-                    }
-                }
-                // Stopped between the two commands.
-                Err(F2bError::Server(ServerError::UnknownJail(_))) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(Lookup {
-            ip: ip.to_string(),
-            banned_in,
-            ignored_in,
-        })
-    }
-
     /// Whether fail2ban runs `jail` now (asked, not taken from the shared snapshot).
     async fn is_running(&self, jail: &JailName) -> Result<bool, RuntimeError> {
         let status = self.fail2ban().status().await?;
@@ -185,6 +112,7 @@ impl Runtime {
 
     /// Starts a jail from the configuration (`reload --if-exists <jail>`: `start` alone only
     /// works for a jail fail2ban still knows). Returns whether it was stopped before.
+    #[tracing::instrument(skip_all, fields(%jail))]
     pub async fn start_jail(&self, jail: &JailName) -> Result<bool, RuntimeError> {
         let was_running = self.is_running(jail).await?;
         if !was_running {
@@ -199,6 +127,7 @@ impl Runtime {
 
     /// Stops a jail (until the next reload). Stopping a stopped jail is not an error. Returns
     /// whether it was running.
+    #[tracing::instrument(skip_all, fields(%jail))]
     pub async fn stop_jail(&self, jail: &JailName) -> Result<bool, RuntimeError> {
         let was_running = match self.fail2ban().stop_jail(jail).await {
             Ok(()) => true,
@@ -211,6 +140,7 @@ impl Runtime {
     }
 
     /// Reloads one jail, or all jails, from the configuration directory.
+    #[tracing::instrument(skip_all, fields(jail = jail.map(JailName::as_str)))]
     pub async fn reload(&self, jail: Option<&JailName>) -> Result<(), RuntimeError> {
         match jail {
             Some(j) => {
@@ -231,6 +161,7 @@ impl Runtime {
     }
 
     /// Sets a jail idle (it keeps its bans but reads no logs) or active again.
+    #[tracing::instrument(skip_all, fields(%jail))]
     pub async fn set_idle(&self, jail: &JailName, idle: bool) -> Result<bool, RuntimeError> {
         let now = self
             .fail2ban()
@@ -256,6 +187,7 @@ impl Runtime {
         Ok((list, c.ignore_self(jail).await?))
     }
 
+    #[tracing::instrument(skip_all, fields(%jail))]
     pub async fn add_ignore(
         &self,
         jail: &JailName,
@@ -267,6 +199,7 @@ impl Runtime {
             .map_err(|e| unknown_jail(e, jail))
     }
 
+    #[tracing::instrument(skip_all, fields(%jail))]
     pub async fn remove_ignore(
         &self,
         jail: &JailName,
@@ -278,6 +211,7 @@ impl Runtime {
             .map_err(|e| unknown_jail(e, jail))
     }
 
+    #[tracing::instrument(skip_all, fields(%jail))]
     pub async fn set_ignore_self(&self, jail: &JailName, on: bool) -> Result<bool, RuntimeError> {
         self.fail2ban()
             .set_ignore_self(jail, on)

@@ -3,13 +3,10 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use serde::Serialize;
-
 /// What a list contains.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct ParsedList {
     /// Distinct addresses, in the order they first appear.
-    #[serde(skip)]
     pub addresses: Vec<IpAddr>,
     pub valid: usize,
     pub invalid: usize,
