@@ -1,23 +1,29 @@
-# The entry points people type. `.ci/run` calls `make lint` and `make test`.
+# The entry points people type. `.ci/run` calls `make deps`, `make lint` and `make test`.
 SHELL := /bin/bash
 CARGO ?= cargo
-TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 STACK := $(TARGET_DIR)/debug/bangui-stack
+BANGUI := $(TARGET_DIR)/debug/bangui
 # The country database make deps fetches (CC0, ip-location-db).
 export BANGUI_GEOIP_DB_PATH ?= $(CURDIR)/.cache/geoip/geo-whois-asn-country.mmdb
 
-.PHONY: run test bench lint fmt deps build
+.PHONY: run test bench lint fmt deps build api-types api-types-check
 
-## deps: install what is missing (Redis, fail2ban without its service, PostgreSQL 15)
+## deps: install what is missing (Redis, fail2ban without its service, PostgreSQL 15, Node.js)
 deps:
 	@scripts/install-deps.sh
+
+# The web project's packages, exactly as the lockfile says; again when the lockfile changes.
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 build: deps
 	$(CARGO) build --workspace --bins
 
 ## run: start Redis, PostgreSQL, a sandboxed fail2ban with attacked demo jails, and bangui
 run: build
-	$(STACK) run --state .bangui -- $(TARGET_DIR)/debug/bangui serve
+	$(STACK) run --state .bangui -- $(BANGUI) serve
 
 ## test: every test against the real components; the stack stops afterwards, pass or fail
 test: deps
@@ -31,10 +37,27 @@ bench: deps
 	$(CARGO) bench -p bangui --bench jails_at_scale
 	$(CARGO) bench -p bangui --bench jobs_at_scale
 
-## lint: formatting and clippy, warnings are errors
-lint:
+## lint: formatting, clippy with warnings as errors, and the web API types up to date and typed
+lint: api-types-check
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd web && npx tsc --noEmit -p .
+
+## api-types: write web/src/api/schema.ts from the API's OpenAPI document
+api-types: web/node_modules/.installed
+	$(CARGO) build -q -p bangui --bin bangui
+	$(BANGUI) openapi > $(TARGET_DIR)/openapi.json
+	cd web && npx openapi-typescript $(TARGET_DIR)/openapi.json -o src/api/schema.ts
+
+# Fails when web/src/api/schema.ts is not what the code's document gives.
+api-types-check: web/node_modules/.installed
+	$(CARGO) build -q -p bangui --bin bangui
+	$(BANGUI) openapi > $(TARGET_DIR)/openapi.json
+	cd web && npx openapi-typescript $(TARGET_DIR)/openapi.json -o $(TARGET_DIR)/schema.ts >/dev/null
+	@diff -u web/src/api/schema.ts $(TARGET_DIR)/schema.ts >/dev/null || { \
+	  diff -u web/src/api/schema.ts $(TARGET_DIR)/schema.ts | head -40; \
+	  echo "web/src/api/schema.ts is stale: the API changed. Run 'make api-types' and commit it."; \
+	  exit 1; }
 
 fmt:
 	$(CARGO) fmt --all

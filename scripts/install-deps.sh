@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need on Debian/Ubuntu, when it is missing:
 # Redis, fail2ban (its own service is kept from starting: it would ban with real firewall
-# rules), PostgreSQL 15. Idempotent and quiet when everything is there.
+# rules), PostgreSQL 15, Node.js with npm (the web project and the country database come from
+# the npm registry). Idempotent and quiet when everything is there.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,7 +12,7 @@ have redis-server || need+=(redis-server)
 have fail2ban-server || need+=(fail2ban)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 geoip="$root/.cache/geoip/geo-whois-asn-country.mmdb"
-[ -s "$geoip" ] || command -v npm >/dev/null 2>&1 || need+=(npm)
+have npm || need+=(npm)
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo is missing; install Rust with rustup (https://rustup.rs)" >&2

@@ -43,7 +43,12 @@ pub const DOCS_PATH: &str = "/api/docs";
             Errors are `{\"error_code\", \"message\", \"details\"}`; each route lists its codes.",
         license(name = "MIT"),
     ),
-    components(schemas(ErrorBody, ErrorCode)),
+    // Schemas that only parameters name (bodies and answers bring their own).
+    components(schemas(
+        ErrorBody, ErrorCode, bangui_core::Address, bangui_core::JailName, bangui_core::JobId,
+        bangui_core::Origin, bangui_core::PageNumber, bangui_core::PageSize,
+        bangui_core::SearchText, bangui_core::TimeRange, bangui_blocklist::SourceId,
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "health", description = "Probes for load balancers and Kubernetes"),

@@ -123,6 +123,36 @@ fn the_document_is_valid_openapi_3_1() {
 }
 
 #[test]
+fn every_reference_in_the_document_resolves() {
+    fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v) {
+                        ("$ref", Value::String(r)) => found.push(r),
+                        _ => refs(v, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let doc = document();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 100, "{found:?}");
+    let dangling: BTreeSet<&str> = found
+        .into_iter()
+        .filter(|r| {
+            let pointer = r.strip_prefix('#').unwrap_or(r);
+            doc.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
+}
+
+#[test]
 fn a_broken_document_fails_the_validation() {
     // The validator catches what utoipa lets through (a response without description).
     let schema: Value =
