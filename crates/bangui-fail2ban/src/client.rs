@@ -140,8 +140,11 @@ impl Client {
             .record(started.elapsed());
         match result {
             Ok(exchange) => {
-                tracing::trace!(
-                    command = name,
+                // At debug level: one line per command, in the span of the request or job that
+                // sent it. The first words name the command; a batch's addresses are counted.
+                tracing::debug!(
+                    command = %head(args),
+                    args = args.len(),
                     service_ms = exchange.service_time.as_millis() as u64,
                     "fail2ban command"
                 );
@@ -662,6 +665,15 @@ impl Client {
         )
         .await
     }
+}
+
+/// The first three words of a command (`set sshd banip`), for the log.
+fn head(args: &[Value]) -> String {
+    args.iter()
+        .take(3)
+        .map(|a| a.as_str().unwrap_or("…"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Bounded label set for metrics: the command word, or `other`.

@@ -153,6 +153,17 @@ fn every_reference_in_the_document_resolves() {
 }
 
 #[test]
+fn the_error_codes_are_documented_as_they_are_sent() {
+    let doc = document();
+    let documented = &doc["components"]["schemas"]["ErrorCode"]["enum"];
+    let sent: Vec<Value> = bangui_http::ErrorCode::ALL
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+    assert_eq!(documented, &Value::Array(sent));
+}
+
+#[test]
 fn a_broken_document_fails_the_validation() {
     // The validator catches what utoipa lets through (a response without description).
     let schema: Value =

@@ -28,7 +28,7 @@ pub mod redis;
 use std::sync::OnceLock;
 
 pub use fail2ban::{Fail2ban, Layout};
-pub use list_server::ListServer;
+pub use list_server::{ListServer, Received};
 pub use postgres::Postgres;
 pub use redis::Redis;
 

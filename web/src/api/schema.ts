@@ -845,10 +845,10 @@ export interface components {
             message: string;
         };
         /**
-         * @description The `error_code` of an error answer.
+         * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "MalformedJson" | "BadRequest" | "InvalidBody" | "InvalidQuery" | "InvalidAddress" | "InvalidJailName" | "InvalidOrigin" | "InvalidRange" | "InvalidPagination" | "InvalidJobId" | "InvalidId" | "InvalidName" | "InvalidUrl" | "InvalidSchedule" | "InvalidTimezone" | "WeakPassword" | "InvalidSessionDuration" | "InvalidArgument" | "Unauthorized" | "InvalidCredentials" | "CsrfHeaderMissing" | "NotFound" | "JailNotFound" | "MethodNotAllowed" | "Conflict" | "SetupAlreadyDone" | "ImportBusy" | "PayloadTooLarge" | "UnsupportedMediaType" | "RateLimited" | "InternalError" | "Fail2banUnavailable" | "Fail2banError" | "BlocklistFetchFailed" | "SetupRequired" | "StateStoreUnavailable" | "DatabaseUnavailable" | "NotReady";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;

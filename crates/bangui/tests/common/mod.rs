@@ -6,6 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+pub mod imports;
+
 use bangui_testkit::cluster::{Cluster, ClusterOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -37,6 +39,28 @@ pub fn binary() -> &'static Path {
 
 pub fn cluster(options: ClusterOptions) -> Cluster {
     Cluster::start(binary(), options).unwrap()
+}
+
+/// The fixture of the cross-worker tests: a cluster of real `bangui serve` workers (and, by
+/// default, a sandboxed fail2ban), set up through worker 0, with a caller and its session.
+pub struct Fixture {
+    pub cluster: Cluster,
+    pub caller: Caller,
+    /// `bangui_session=<token>`.
+    pub cookie: String,
+}
+
+impl Fixture {
+    pub async fn start(options: ClusterOptions) -> Self {
+        let cluster = cluster(options);
+        let caller = Caller::new();
+        let cookie = caller.ready_session(&cluster).await;
+        Self {
+            cluster,
+            caller,
+            cookie,
+        }
+    }
 }
 
 /// A caller without cookie jar: every request says exactly what it carries.
@@ -270,5 +294,63 @@ impl Caller {
             Some(body),
         )
         .await
+    }
+}
+
+pub fn banned_ips(answer: &Value) -> Vec<String> {
+    let mut ips: Vec<String> = answer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["ip"].as_str().unwrap().to_owned())
+        .collect();
+    ips.sort();
+    ips
+}
+
+/// The addresses fail2ban itself bans in `jail`.
+pub fn fail2ban_bans(cluster: &Cluster, jail: &str) -> Vec<String> {
+    let mut ips: Vec<String> = fail2ban_says(cluster, &["get", jail, "banip"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    ips.sort();
+    ips
+}
+
+/// What bad input must leave alone: every jail's bans and the `test` jail's ignore list.
+pub fn fail2ban_state(cluster: &Cluster) -> (Value, Value) {
+    (
+        fail2ban_says(cluster, &["banned"]),
+        fail2ban_says(cluster, &["get", "test", "ignoreip"]),
+    )
+}
+
+/// Sends each `(method, path, body)` with the session and the CSRF header; each must be
+/// answered with its `(status, error_code)`.
+pub async fn assert_answers(
+    caller: &Caller,
+    base: &str,
+    cookie: Option<&str>,
+    cases: Vec<(Method, &str, Option<Value>, u16, &str)>,
+) {
+    for (method, path, body, status, code) in cases {
+        let answer = caller
+            .send(
+                method.clone(),
+                format!("{base}/api/v1{path}"),
+                cookie,
+                true,
+                body,
+            )
+            .await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (status, code),
+            "{method} {path}: {}",
+            answer.body
+        );
     }
 }

@@ -1,0 +1,470 @@
+//! Bans by hand through several real workers, each checked against fail2ban's own answer.
+
+#![allow(clippy::unwrap_used)] // in tests, a panic is a failed assertion with its backtrace
+
+mod common;
+
+use bangui_testkit::cluster::ClusterOptions;
+use common::{
+    EventStream, Fixture, assert_answers, banned_ips, fail2ban_bans, fail2ban_says, fail2ban_state,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn a_ban_through_one_worker_shows_on_another_at_once_with_a_live_event() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let (w0, w1) = (cluster.url(0), cluster.url(1));
+    // Both workers have served the jail list and its (empty) ban list before the change.
+    assert_eq!(
+        caller.get(&w1, "/jails", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        caller.get(&w1, "/bans/active", Some(&cookie)).await.body["total"],
+        0
+    );
+    let mut events = EventStream::open(&w1, &cookie, None).await;
+
+    let ban = caller
+        .post(
+            &w0,
+            "/bans",
+            Some(&cookie),
+            json!({ "ip": "203.0.113.50", "jail": "test" }),
+        )
+        .await;
+    assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
+    assert_eq!(ban.body["newly_banned"], true);
+
+    let jails = caller.get(&w1, "/jails", Some(&cookie)).await.body;
+    let test = jails["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "test")
+        .unwrap();
+    assert_eq!(
+        (
+            test["currently_banned"].as_u64(),
+            test["total_banned"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let active = caller.get(&w1, "/bans/active", Some(&cookie)).await.body;
+    assert_eq!(banned_ips(&active), ["203.0.113.50"]);
+    assert_eq!(active["items"][0]["jail"], "test");
+    let in_jail = caller
+        .get(&w1, "/jails/test/banned", Some(&cookie))
+        .await
+        .body;
+    assert_eq!(banned_ips(&in_jail), ["203.0.113.50"]);
+    assert_eq!(in_jail["items"][0]["duration_secs"], 600);
+
+    let event = events
+        .next_of("ban")
+        .await
+        .expect("no ban event on the other worker");
+    assert_eq!(event.data["ip"], "203.0.113.50");
+    assert_eq!(event.data["jail"], "test");
+    assert_eq!(event.data["id"], event.id.as_str());
+}
+
+#[tokio::test]
+async fn fifty_concurrent_bans_over_three_workers_all_land() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(3)).await;
+    let ips: Vec<String> = (1..=50).map(|i| format!("198.51.100.{i}")).collect();
+    let bans = ips.iter().enumerate().map(|(i, ip)| {
+        let (caller, cookie, base) = (&caller, &cookie, cluster.url(i % 3));
+        async move {
+            caller
+                .post(
+                    &base,
+                    "/bans",
+                    Some(cookie),
+                    json!({ "ip": ip, "jail": "test" }),
+                )
+                .await
+        }
+    });
+    for answer in futures::future::join_all(bans).await {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["newly_banned"], true);
+    }
+    let mut expected = ips.clone();
+    expected.sort();
+    assert_eq!(fail2ban_bans(&cluster, "test"), expected);
+    let listed = caller
+        .get(
+            &cluster.url(2),
+            "/jails/test/banned?page_size=100",
+            Some(&cookie),
+        )
+        .await
+        .body;
+    assert_eq!(listed["total"], 50);
+    assert_eq!(banned_ips(&listed), expected);
+}
+
+#[tokio::test]
+async fn an_unban_lifts_the_address_in_every_jail_or_in_one() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let (w0, w1) = (cluster.url(0), cluster.url(1));
+    let c = Some(cookie.as_str());
+
+    // Unban from every jail.
+    for jail in ["test", "test-incr"] {
+        caller
+            .post(&w0, "/bans", c, json!({ "ip": "192.0.2.80", "jail": jail }))
+            .await;
+    }
+    assert_eq!(
+        fail2ban_says(&cluster, &["banned", "192.0.2.80"]),
+        json!([["test", "test-incr"]])
+    );
+    let lookup = caller.get(&w1, "/bans/lookup?ip=192.0.2.80", c).await.body;
+    assert_eq!(lookup["banned_in"], json!(["test", "test-incr"]));
+    let unban = caller
+        .delete(&w1, "/bans", c, json!({ "ip": "192.0.2.80" }))
+        .await;
+    assert_eq!(unban.body["unbanned"], 2);
+    assert_eq!(
+        fail2ban_says(&cluster, &["banned", "192.0.2.80"]),
+        json!([[]])
+    );
+
+    // Unban in one jail only.
+    for jail in ["test", "test-incr"] {
+        caller
+            .post(
+                &w0,
+                "/bans",
+                c,
+                json!({ "ip": "2001:db8::80", "jail": jail }),
+            )
+            .await;
+    }
+    let unban = caller
+        .delete(
+            &w0,
+            "/bans",
+            c,
+            json!({ "ip": "2001:db8::80", "jail": "test-incr" }),
+        )
+        .await;
+    assert_eq!(unban.body["unbanned"], 1);
+    assert_eq!(
+        fail2ban_says(&cluster, &["banned", "2001:db8::80"]),
+        json!([["test"]])
+    );
+}
+
+#[tokio::test]
+async fn unban_all_lifts_every_ban_of_every_jail() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let (w0, w1) = (cluster.url(0), cluster.url(1));
+    let c = Some(cookie.as_str());
+
+    // Two bans in two jails.
+    for (ip, jail) in [("2001:db8::80", "test"), ("192.0.2.81", "blocklist-import")] {
+        caller
+            .post(&w0, "/bans", c, json!({ "ip": ip, "jail": jail }))
+            .await;
+    }
+    let all = caller.delete(&w1, "/bans/all", c, json!({})).await;
+    assert_eq!(all.body["unbanned"], 2);
+    let everywhere = fail2ban_says(&cluster, &["banned"]);
+    assert!(
+        everywhere.as_array().unwrap().iter().all(|j| j
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|v| v == &json!([]))),
+        "{everywhere}"
+    );
+    assert_eq!(caller.get(&w0, "/bans/active", c).await.body["total"], 0);
+}
+
+#[tokio::test]
+async fn bad_ban_input_gets_a_clear_4xx_and_changes_nothing_in_fail2ban() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let c = Some(cookie.as_str());
+    let base = cluster.url(1);
+    caller
+        .post(
+            &base,
+            "/bans",
+            c,
+            json!({ "ip": "192.0.2.200", "jail": "test" }),
+        )
+        .await;
+    let before = fail2ban_state(&cluster);
+
+    let long = "1".repeat(10_000);
+    let ban_cases: Vec<(Value, u16, &str)> = vec![
+        (
+            json!({ "ip": "256.1.1.1", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "192.168.001.001", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "192.0.2.1/32", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "192.0.2.0/24", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "::ffff:999.1.1.1", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "fe80::1%eth0", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "[2001:db8::1]", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "2001:db8:::1", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": " 192.0.2.1", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "example.com", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "../../etc/passwd", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "1.2.3.4; rm -rf /", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "$(reboot)", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "1.2.3.4<F2B_END_COMMAND>", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": long, "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (json!({ "ip": "", "jail": "test" }), 422, "invalid_address"),
+        (
+            json!({ "ip": 3_221_225_985u32, "jail": "test" }),
+            422,
+            "invalid_body",
+        ),
+        (
+            json!({ "ip": "192.0.2.1", "jail": ["test"] }),
+            422,
+            "invalid_body",
+        ),
+        (json!({ "ip": "192.0.2.1" }), 422, "invalid_body"),
+        (
+            json!({ "ip": "192.0.2.1", "jail": "test", "bantime": 1 }),
+            422,
+            "invalid_body",
+        ),
+        (
+            json!({ "ip": "192.0.2.1", "jail": "nosuch" }),
+            404,
+            "jail_not_found",
+        ),
+        (
+            json!({ "ip": "192.0.2.1", "jail": "../etc" }),
+            422,
+            "invalid_jail_name",
+        ),
+        (
+            json!({ "ip": "192.0.2.1", "jail": "--all" }),
+            422,
+            "invalid_jail_name",
+        ),
+        (
+            json!({ "ip": "192.0.2.1", "jail": "test<F2B_END_COMMAND>" }),
+            422,
+            "invalid_jail_name",
+        ),
+        (
+            json!({ "ip": "192.0.2.1", "jail": "a".repeat(10_000) }),
+            422,
+            "invalid_jail_name",
+        ),
+    ];
+    for (body, status, code) in &ban_cases {
+        let answer = caller.post(&base, "/bans", c, body.clone()).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (*status, *code),
+            "POST /bans {body}"
+        );
+        assert!(
+            answer.body["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{}",
+            answer.body
+        );
+    }
+    let cases: Vec<(Method, &str, Option<Value>, u16, &str)> = vec![
+        (
+            Method::DELETE,
+            "/bans",
+            Some(json!({ "ip": "not-an-ip" })),
+            422,
+            "invalid_address",
+        ),
+        (
+            Method::DELETE,
+            "/bans",
+            Some(json!({ "ip": "192.0.2.200", "jail": "nosuch" })),
+            404,
+            "jail_not_found",
+        ),
+        (
+            Method::GET,
+            "/bans/lookup?ip=foo",
+            None,
+            422,
+            "invalid_address",
+        ),
+        (Method::GET, "/bans/lookup", None, 422, "invalid_query"),
+        (
+            Method::GET,
+            "/bans/active?jail=..%2Fetc",
+            None,
+            422,
+            "invalid_jail_name",
+        ),
+    ];
+    assert_answers(&caller, &base, c, cases).await;
+    let huge = caller
+        .post(
+            &base,
+            "/bans",
+            c,
+            json!({ "ip": "1".repeat(100_000), "jail": "test" }),
+        )
+        .await;
+    assert_eq!(
+        (huge.status.as_u16(), huge.code()),
+        (413, "payload_too_large")
+    );
+    let raw = caller
+        .http
+        .post(format!("{base}/api/v1/bans"))
+        .header("cookie", &cookie)
+        .header("x-bangui-request", "1")
+        .header("content-type", "application/json")
+        .body("{\"ip\": \"192.0.2.1\",")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
+
+    assert_eq!(
+        before,
+        fail2ban_state(&cluster),
+        "bad input changed fail2ban's state"
+    );
+}
+
+#[tokio::test]
+async fn fail2ban_down_gives_502_and_everything_works_again_when_it_returns() {
+    let Fixture {
+        mut cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2).env("BANGUI_STATUS_MAX_AGE_SECONDS", "0")).await;
+    let c = Some(cookie.as_str());
+    let (w0, w1) = (cluster.url(0), cluster.url(1));
+
+    cluster.fail2ban.as_mut().unwrap().stop().unwrap();
+    let ban = caller
+        .post(
+            &w0,
+            "/bans",
+            c,
+            json!({ "ip": "192.0.2.60", "jail": "test" }),
+        )
+        .await;
+    assert_eq!(
+        (ban.status.as_u16(), ban.code()),
+        (502, "fail2ban_unavailable")
+    );
+    assert_eq!(
+        caller.get(&w1, "/jails/test", c).await.code(),
+        "fail2ban_unavailable"
+    );
+    assert_eq!(
+        caller.post(&w1, "/jails/reload", c, json!({})).await.status,
+        StatusCode::BAD_GATEWAY
+    );
+    let status = caller.get(&w1, "/dashboard/status", c).await;
+    assert_eq!(status.body["online"], false, "{}", status.body);
+
+    cluster.fail2ban.as_mut().unwrap().start_again().unwrap();
+    let ban = caller
+        .post(
+            &w0,
+            "/bans",
+            c,
+            json!({ "ip": "192.0.2.60", "jail": "test" }),
+        )
+        .await;
+    assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
+    assert_eq!(
+        caller.get(&w1, "/dashboard/status", c).await.body["online"],
+        true
+    );
+    assert_eq!(fail2ban_bans(&cluster, "test"), ["192.0.2.60"]);
+}
