@@ -127,6 +127,7 @@ pub(crate) fn document(public: OpenApi, mut private: OpenApi, root: OpenApi) -> 
     doc.merge(root);
     let mut shared = BTreeMap::new();
     for (_, operation) in operations(&mut doc) {
+        summarize(operation);
         document_errors(operation, &mut shared);
     }
     doc.components
@@ -134,6 +135,24 @@ pub(crate) fn document(public: OpenApi, mut private: OpenApi, root: OpenApi) -> 
         .responses
         .extend(shared);
     doc
+}
+
+/// A handler's doc comment starts with its route (`` `GET /jails`: every running jail… ``),
+/// which the document shows anyway: its summary is the rest, as one line.
+fn summarize(operation: &mut Operation) {
+    let Some(summary) = operation.summary.as_mut() else {
+        return;
+    };
+    if let Some((route, rest)) = summary.split_once("`: ")
+        && route.starts_with('`')
+    {
+        let mut chars = rest.chars();
+        *summary = chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
+    }
+    *summary = summary.replace('\n', " ");
 }
 
 /// Every operation of `doc`, with its method.

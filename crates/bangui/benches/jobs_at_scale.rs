@@ -1,4 +1,4 @@
-//! `make bench`: the jobs of issue 5 on a real job worker (release build) with real Redis,
+//! `make bench`: the background jobs on a real job worker (release build) with real Redis,
 //! PostgreSQL and fail2ban, each against a baseline measured in the same run.
 //!
 //! * a 20,000-address list imported through bangui (download, parse, difference, bans in

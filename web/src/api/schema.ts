@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /audit?page=&page_size=`: the audit trail, newest first. */
+        /** The audit trail, newest first. */
         get: operations["audit_trail"];
         put?: never;
         post?: never;
@@ -30,11 +30,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * `POST /auth/login`: at most the configured attempts per client address and minute across
-         *     all workers (counted before anything else, so every attempt counts); a new session, with
-         *     its cookie, on success.
-         */
+        /** At most the configured attempts per client address and minute across all workers (counted before anything else, so every attempt counts); a new session, with its cookie, on success. */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -51,7 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /auth/logout`: deletes the session in Redis, so it ends on every worker at once. */
+        /** Deletes the session in Redis, so it ends on every worker at once. */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -66,7 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /auth/session`: the caller's session. */
+        /** The caller's session. */
         get: operations["session"];
         put?: never;
         post?: never;
@@ -85,15 +81,9 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * `POST /bans {"ip", "jail"}`: bans the address in the jail; a new ban is archived at once and
-         *     its country looked up.
-         */
+        /** Bans the address in the jail; a new ban is archived at once and its country looked up. */
         post: operations["ban"];
-        /**
-         * `DELETE /bans {"ip", "jail"?}`: lifts the address's bans, in one jail or in every jail. The
-         *     archive keeps them, marked lifted by the caller's session.
-         */
+        /** Lifts the address's bans, in one jail or in every jail. The archive keeps them, marked lifted by the caller's session. */
         delete: operations["unban"];
         options?: never;
         head?: never;
@@ -107,10 +97,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /bans/active?jail=&q=&page=&page_size=`: the bans in force of every jail (or one),
-         *     newest first.
-         */
+        /** The bans in force of every jail (or one), newest first. */
         get: operations["active_bans"];
         put?: never;
         post?: never;
@@ -130,7 +117,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** `DELETE /bans/all`: lifts every ban of every jail. */
+        /** Lifts every ban of every jail. */
         delete: operations["unban_all"];
         options?: never;
         head?: never;
@@ -144,7 +131,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /bans/lookup?ip=`: which jails ban the address, and which ignore it. */
+        /** Which jails ban the address, and which ignore it. */
         get: operations["lookup"];
         put?: never;
         post?: never;
@@ -161,7 +148,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /blocklists`: the sources, by name. */
+        /** The sources, by name. */
         get: operations["list_blocklists"];
         put?: never;
         /** `POST /blocklists {"name", "url", "jail"?, "enabled"?}`. */
@@ -181,7 +168,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /blocklists/import`: imports every enabled source now. */
+        /** Imports every enabled source now. */
         post: operations["import_all_blocklists"];
         delete?: never;
         options?: never;
@@ -196,7 +183,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /blocklists/runs?page=&page_size=`: the import log, newest first. */
+        /** The import log, newest first. */
         get: operations["blocklist_runs"];
         put?: never;
         post?: never;
@@ -215,10 +202,7 @@ export interface paths {
         };
         /** `GET /blocklists/schedule`. */
         get: operations["import_schedule"];
-        /**
-         * `PUT /blocklists/schedule {"kind": "hourly"|"daily"|"weekly"|"cron"|"off", …}`: in the
-         *     instance's time zone.
-         */
+        /** In the instance's time zone. */
         put: operations["set_import_schedule"];
         post?: never;
         delete?: never;
@@ -236,10 +220,10 @@ export interface paths {
         };
         /** `GET /blocklists/{id}`. */
         get: operations["get_blocklist"];
-        /** `PUT /blocklists/{id}`: replaces name, URL, jail and enabled. */
+        /** Replaces name, URL, jail and enabled. */
         put: operations["update_blocklist"];
         post?: never;
-        /** `DELETE /blocklists/{id}`: the source disappears now; a job lifts the bans only it made. */
+        /** The source disappears now; a job lifts the bans only it made. */
         delete: operations["delete_blocklist"];
         options?: never;
         head?: never;
@@ -272,7 +256,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /blocklists/{id}/import`: imports one source now; answers the job id. */
+        /** Imports one source now; answers the job id. */
         post: operations["import_blocklist"];
         delete?: never;
         options?: never;
@@ -289,7 +273,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /blocklists/{id}/preview`: downloads the list now and says what is in it. */
+        /** Downloads the list now and says what is in it. */
         post: operations["preview_blocklist"];
         delete?: never;
         options?: never;
@@ -304,10 +288,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /dashboard/status`: fail2ban online or not, its version and per-jail counters, from the
-         *     runtime snapshot shared by all workers, with its age.
-         */
+        /** Fail2ban online or not, its version and per-jail counters, from the runtime snapshot shared by all workers, with its age. */
         get: operations["fail2ban_status"];
         put?: never;
         post?: never;
@@ -324,11 +305,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /events`: ban, unban, jail and fail2ban online/offline events. A browser reconnecting
-         *     with `Last-Event-ID` first gets what it missed (from the shared Redis stream, so it does not
-         *     matter which worker it reaches), then live events, each exactly once.
-         */
+        /** Ban, unban, jail and fail2ban online/offline events. A browser reconnecting with `Last-Event-ID` first gets what it missed (from the shared Redis stream, so it does not matter which worker it reaches), then live events, each exactly once. */
         get: operations["events"];
         put?: never;
         post?: never;
@@ -347,7 +324,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /geo/re-resolve`: a job that retries every unresolved address; answers its id. */
+        /** A job that retries every unresolved address; answers its id. */
         post: operations["re_resolve"];
         delete?: never;
         options?: never;
@@ -362,10 +339,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /geo/{ip}`: the cached country, or a live lookup when the address is not cached yet
-         *     (not stored: reads do not write).
-         */
+        /** The cached country, or a live lookup when the address is not cached yet (not stored: reads do not write). */
         get: operations["country"];
         put?: never;
         post?: never;
@@ -382,7 +356,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /health/live`: the process serves requests. Touches nothing else. */
+        /** The process serves requests. Touches nothing else. */
         get: operations["health_live"];
         put?: never;
         post?: never;
@@ -399,11 +373,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /health/ready`: Redis and PostgreSQL answer. fail2ban's state is reported from the
-         *     shared status but never gates readiness: a worker without fail2ban still serves its UI. When
-         *     not ready, the error's details are the checks.
-         */
+        /** Redis and PostgreSQL answer. fail2ban's state is reported from the shared status but never gates readiness: a worker without fail2ban still serves its UI. When not ready, the error's details are the checks. */
         get: operations["health_ready"];
         put?: never;
         post?: never;
@@ -420,7 +390,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /history?page=&page_size=&ip=&jail=&origin=&range=`: archived bans, newest first. */
+        /** Archived bans, newest first. */
         get: operations["history"];
         put?: never;
         post?: never;
@@ -439,7 +409,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /history/sync`: copy fail2ban's new ban rows now; answers the job id. */
+        /** Copy fail2ban's new ban rows now; answers the job id. */
         post: operations["sync_history"];
         delete?: never;
         options?: never;
@@ -454,10 +424,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /jails`: every running jail with its counters, from the shared status snapshot (no
-         *     fail2ban command per request).
-         */
+        /** Every running jail with its counters, from the shared status snapshot (no fail2ban command per request). */
         get: operations["list_jails"];
         put?: never;
         post?: never;
@@ -476,7 +443,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /jails/reload`: re-reads the whole configuration. */
+        /** Re-reads the whole configuration. */
         post: operations["reload_all_jails"];
         delete?: never;
         options?: never;
@@ -491,7 +458,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /jails/{name}`: filter, actions, log paths, times, ignore list, counters. */
+        /** Filter, actions, log paths, times, ignore list, counters. */
         get: operations["get_jail"];
         put?: never;
         post?: never;
@@ -508,10 +475,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /jails/{name}/banned?page=&page_size=&q=`: the jail's bans in force, newest first,
-         *     `q` matching part of the address.
-         */
+        /** The jail's bans in force, newest first, `q` matching part of the address. */
         get: operations["jail_bans"];
         put?: never;
         post?: never;
@@ -545,7 +509,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /jails/{name}/ignoreip`: the addresses and networks the jail never bans. */
+        /** The addresses and networks the jail never bans. */
         get: operations["jail_ignore_list"];
         put?: never;
         /** `POST /jails/{name}/ignoreip {"address": "192.0.2.0/24"}`. */
@@ -583,10 +547,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * `POST /jails/{name}/reload`: re-reads the jail's configuration (one reload at a time across
-         *     all workers).
-         */
+        /** Re-reads the jail's configuration (one reload at a time across all workers). */
         post: operations["reload_jail"];
         delete?: never;
         options?: never;
@@ -603,7 +564,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /jails/{name}/start`: starts the jail from the configuration. */
+        /** Starts the jail from the configuration. */
         post: operations["start_jail"];
         delete?: never;
         options?: never;
@@ -620,7 +581,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /jails/{name}/stop`: stops the jail until the next reload. A stopped jail stays stopped. */
+        /** Stops the jail until the next reload. A stopped jail stays stopped. */
         post: operations["stop_jail"];
         delete?: never;
         options?: never;
@@ -652,7 +613,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /api/v1/openapi.json`: this document. */
+        /** This document. */
         get: operations["openapi"];
         put?: never;
         post?: never;
@@ -669,14 +630,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /setup`: whether setup is done (public, for the UI's first screen). */
+        /** Whether setup is done (public, for the UI's first screen). */
         get: operations["setup_status"];
         put?: never;
-        /**
-         * `POST /setup`: stores the master password (argon2id) and the settings. Of concurrent
-         *     setups, exactly one gets 201; the others 409 and change nothing. Limited like logins: the
-         *     hashing is expensive on purpose.
-         */
+        /** Stores the master password (argon2id) and the settings. Of concurrent setups, exactly one gets 201; the others 409 and change nothing. Limited like logins: the hashing is expensive on purpose. */
         post: operations["complete_setup"];
         delete?: never;
         options?: never;
@@ -691,10 +648,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * `GET /metrics`: this worker's metrics, unless they are served on their own listener
-         *     (`BANGUI_METRICS_LISTEN`), where this same route answers.
-         */
+        /** This worker's metrics, unless they are served on their own listener (`BANGUI_METRICS_LISTEN`), where this same route answers. */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -786,6 +740,39 @@ export interface components {
              * @description Seconds.
              */
             rndtime?: number | null;
+        };
+        /** @description One line of the import log. */
+        BlocklistRun: {
+            /** Format: int32 */
+            already_banned?: number | null;
+            /** Format: int64 */
+            downloaded_bytes?: number | null;
+            /** Format: int32 */
+            duplicates?: number | null;
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: int32 */
+            invalid?: number | null;
+            job_id?: string | null;
+            /** Format: int32 */
+            newly_banned?: number | null;
+            /** Format: int32 */
+            removed?: number | null;
+            /**
+             * Format: int64
+             * @description `null` once the source is deleted.
+             */
+            source_id?: number | null;
+            source_name: string;
+            /** Format: date-time */
+            started_at: string;
+            /** @description `running`, `completed` or `failed`. */
+            status: string;
+            /** Format: int32 */
+            valid?: number | null;
         };
         /** @description A list of addresses to ban, fetched from a URL into a jail. */
         BlocklistSource: {
@@ -1332,6 +1319,53 @@ export interface components {
             total: number;
         };
         /** @description A page of a list: `{"items": […], "total": n, "page": p, "page_size": s}`. */
+        Paged_BlocklistRun: {
+            items: {
+                /** Format: int32 */
+                already_banned?: number | null;
+                /** Format: int64 */
+                downloaded_bytes?: number | null;
+                /** Format: int32 */
+                duplicates?: number | null;
+                error?: string | null;
+                /** Format: date-time */
+                finished_at?: string | null;
+                /** Format: int64 */
+                id: number;
+                /** Format: int32 */
+                invalid?: number | null;
+                job_id?: string | null;
+                /** Format: int32 */
+                newly_banned?: number | null;
+                /** Format: int32 */
+                removed?: number | null;
+                /**
+                 * Format: int64
+                 * @description `null` once the source is deleted.
+                 */
+                source_id?: number | null;
+                source_name: string;
+                /** Format: date-time */
+                started_at: string;
+                /** @description `running`, `completed` or `failed`. */
+                status: string;
+                /** Format: int32 */
+                valid?: number | null;
+            }[];
+            /**
+             * Format: int32
+             * @description This page's number, counting from 1.
+             */
+            page: number;
+            /** Format: int32 */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description Items in the whole list.
+             */
+            total: number;
+        };
+        /** @description A page of a list: `{"items": […], "total": n, "page": p, "page_size": s}`. */
         Paged_BlocklistSource: {
             items: {
                 /** Format: date-time */
@@ -1405,53 +1439,6 @@ export interface components {
              */
             total: number;
         };
-        /** @description A page of a list: `{"items": […], "total": n, "page": p, "page_size": s}`. */
-        Paged_RunAnswer: {
-            items: {
-                /** Format: int32 */
-                already_banned?: number | null;
-                /** Format: int64 */
-                downloaded_bytes?: number | null;
-                /** Format: int32 */
-                duplicates?: number | null;
-                error?: string | null;
-                /** Format: date-time */
-                finished_at?: string | null;
-                /** Format: int64 */
-                id: number;
-                /** Format: int32 */
-                invalid?: number | null;
-                job_id?: string | null;
-                /** Format: int32 */
-                newly_banned?: number | null;
-                /** Format: int32 */
-                removed?: number | null;
-                /**
-                 * Format: int64
-                 * @description `null` once the source is deleted.
-                 */
-                source_id?: number | null;
-                source_name: string;
-                /** Format: date-time */
-                started_at: string;
-                /** @description `running`, `completed` or `failed`. */
-                status: string;
-                /** Format: int32 */
-                valid?: number | null;
-            }[];
-            /**
-             * Format: int32
-             * @description This page's number, counting from 1.
-             */
-            page: number;
-            /** Format: int32 */
-            page_size: number;
-            /**
-             * Format: int64
-             * @description Items in the whole list.
-             */
-            total: number;
-        };
         /** @description What a downloaded list holds. */
         Preview: {
             /** @description Distinct addresses: what an import would ban. */
@@ -1486,39 +1473,6 @@ export interface components {
         Reloaded: {
             jail?: components["schemas"]["JailName"] | null;
             reloaded: boolean;
-        };
-        /** @description One line of the import log. */
-        RunAnswer: {
-            /** Format: int32 */
-            already_banned?: number | null;
-            /** Format: int64 */
-            downloaded_bytes?: number | null;
-            /** Format: int32 */
-            duplicates?: number | null;
-            error?: string | null;
-            /** Format: date-time */
-            finished_at?: string | null;
-            /** Format: int64 */
-            id: number;
-            /** Format: int32 */
-            invalid?: number | null;
-            job_id?: string | null;
-            /** Format: int32 */
-            newly_banned?: number | null;
-            /** Format: int32 */
-            removed?: number | null;
-            /**
-             * Format: int64
-             * @description `null` once the source is deleted.
-             */
-            source_id?: number | null;
-            source_name: string;
-            /** Format: date-time */
-            started_at: string;
-            /** @description `running`, `completed` or `failed`. */
-            status: string;
-            /** Format: int32 */
-            valid?: number | null;
         };
         /**
          * @description Part of what is searched for, without regard to case.
@@ -2533,7 +2487,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Paged_RunAnswer"];
+                    "application/json": components["schemas"]["Paged_BlocklistRun"];
                 };
             };
             401: components["responses"]["unauthorized"];

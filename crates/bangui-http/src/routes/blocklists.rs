@@ -338,6 +338,7 @@ pub async fn import_all(State(state): State<AppState>) -> Result<Response, ApiEr
 
 /// One line of the import log.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BlocklistRun)]
 pub struct RunAnswer {
     pub id: i64,
     /// `null` once the source is deleted.
