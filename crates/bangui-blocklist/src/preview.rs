@@ -8,13 +8,17 @@ const SHOWN_LINES: usize = 20;
 const SHOWN_CHARS: usize = 200;
 
 /// A downloaded list, summarised.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ListPreview)]
 pub struct Preview {
     pub downloaded_bytes: u64,
     /// Its first non-blank lines, shortened.
     pub first_lines: Vec<String>,
+    /// Lines with an address.
     pub valid: usize,
+    /// Lines that are neither blank, a comment nor an address.
     pub invalid: usize,
+    /// Addresses listed more than once (counted in `valid`).
     pub duplicates: usize,
     /// Distinct addresses: what an import would ban.
     pub distinct: usize,

@@ -71,7 +71,7 @@ pub struct BanTime {
 }
 
 /// The effective filter of a jail (its regexes after fail2ban expanded `<HOST>` and friends).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JailFilter {
     pub failregex: Vec<String>,
     pub ignoreregex: Vec<String>,
@@ -83,7 +83,7 @@ pub struct JailFilter {
 }
 
 /// `bantime.*` options of a jail.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct BantimeIncrement {
     pub increment: bool,
     pub factor: Option<String>,

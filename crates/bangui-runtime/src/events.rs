@@ -42,9 +42,7 @@ impl EventHub {
         });
         receiver
     }
-}
 
-impl EventHub {
     /// Every event after `last` (a stream id: what a reconnecting browser saw last), then every
     /// live one, each exactly once. Missed events come from the shared stream, so it does not
     /// matter which worker the browser reaches.

@@ -31,15 +31,16 @@ struct State {
     checked: Option<Instant>,
 }
 
+/// A database record in either layout.
 #[derive(Deserialize)]
 struct Record<'a> {
     #[serde(borrow)]
-    country: Option<Country<'a>>,
+    country: Option<IsoCountry<'a>>,
     country_code: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
-struct Country<'a> {
+struct IsoCountry<'a> {
     iso_code: Option<&'a str>,
 }
 
@@ -131,7 +132,8 @@ impl GeoDb {
 const STORED_PER_STATEMENT: usize = 10_000;
 
 /// Where a country answer comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum CountrySource {
     /// The country database.
     Mmdb,
@@ -153,12 +155,12 @@ impl CountrySource {
 }
 
 /// An address's country as bangui knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountryAnswer {
-    /// ISO code; `None`: unknown.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Country {
+    /// ISO 3166 code; `null`: unknown.
     pub country: Option<String>,
     pub source: CountrySource,
-    /// When it was stored; `None` for a live lookup.
+    /// When it was stored; `null` for a live lookup (reads do not write).
     pub resolved_at: Option<DateTime<Utc>>,
     /// From the cache rather than looked up now.
     pub cached: bool,
@@ -167,9 +169,9 @@ pub struct CountryAnswer {
 impl Runtime {
     /// The cached country of `ip`, or a live lookup when it is not cached yet (not stored:
     /// reads do not write).
-    pub async fn country(&self, ip: IpAddr) -> Result<CountryAnswer, StoreError> {
+    pub async fn country(&self, ip: IpAddr) -> Result<Country, StoreError> {
         if let Some(entry) = self.db().country(ip).await? {
-            return Ok(CountryAnswer {
+            return Ok(Country {
                 country: entry.country,
                 source: CountrySource::parse(&entry.source),
                 resolved_at: Some(entry.resolved_at),
@@ -177,7 +179,7 @@ impl Runtime {
             });
         }
         let geo = self.geo();
-        Ok(CountryAnswer {
+        Ok(Country {
             country: geo.countries(&[ip]).pop().flatten(),
             source: if geo.available() {
                 CountrySource::Mmdb

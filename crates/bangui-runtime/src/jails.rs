@@ -20,8 +20,8 @@ pub struct JailsOverview {
     pub idle: BTreeMap<String, bool>,
 }
 
-/// Everything bangui shows about one jail.
-#[derive(Debug, Clone)]
+/// Everything bangui shows about one running jail.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct JailDetail {
     pub name: String,
     pub running: bool,
@@ -33,7 +33,9 @@ pub struct JailDetail {
     pub actions: Vec<String>,
     pub log_paths: Vec<String>,
     pub journal_matches: Vec<String>,
+    /// Seconds.
     pub findtime: i64,
+    /// Seconds; negative: for ever.
     pub bantime: i64,
     pub maxretry: i64,
     pub bantime_increment: BantimeIncrement,

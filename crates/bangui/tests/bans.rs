@@ -6,7 +6,8 @@ mod common;
 
 use bangui_testkit::cluster::ClusterOptions;
 use common::{
-    EventStream, Fixture, assert_answers, banned_ips, fail2ban_bans, fail2ban_says, fail2ban_state,
+    EventStream, Fixture, assert_answers, banned_ips, before_bad_input, fail2ban_bans,
+    fail2ban_says, fail2ban_state,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -203,22 +204,16 @@ async fn unban_all_lifts_every_ban_of_every_jail() {
 
 #[tokio::test]
 async fn bad_ban_input_gets_a_clear_4xx_and_changes_nothing_in_fail2ban() {
-    let Fixture {
-        cluster,
-        caller,
-        cookie,
-    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let (
+        Fixture {
+            cluster,
+            caller,
+            cookie,
+        },
+        before,
+    ) = before_bad_input().await;
     let c = Some(cookie.as_str());
     let base = cluster.url(1);
-    caller
-        .post(
-            &base,
-            "/bans",
-            c,
-            json!({ "ip": "192.0.2.200", "jail": "test" }),
-        )
-        .await;
-    let before = fail2ban_state(&cluster);
 
     let long = "1".repeat(10_000);
     let ban_cases: Vec<(Value, u16, &str)> = vec![

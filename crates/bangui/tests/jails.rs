@@ -6,7 +6,9 @@
 mod common;
 
 use bangui_testkit::cluster::ClusterOptions;
-use common::{Fixture, assert_answers, fail2ban_bans, fail2ban_says, fail2ban_state};
+use common::{
+    Fixture, assert_answers, before_bad_input, fail2ban_bans, fail2ban_says, fail2ban_state,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -216,22 +218,16 @@ async fn two_reloads_at_the_same_moment_run_one_after_the_other() {
 
 #[tokio::test]
 async fn bad_jail_input_gets_a_clear_4xx_and_changes_nothing_in_fail2ban() {
-    let Fixture {
-        cluster,
-        caller,
-        cookie,
-    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let (
+        Fixture {
+            cluster,
+            caller,
+            cookie,
+        },
+        before,
+    ) = before_bad_input().await;
     let c = Some(cookie.as_str());
     let base = cluster.url(1);
-    caller
-        .post(
-            &base,
-            "/bans",
-            c,
-            json!({ "ip": "192.0.2.200", "jail": "test" }),
-        )
-        .await;
-    let before = fail2ban_state(&cluster);
 
     let cases: Vec<(Method, &str, Option<Value>, u16, &str)> = vec![
         (Method::GET, "/jails/nosuch", None, 404, "jail_not_found"),

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 /// The document as a worker serves it, ready to check answers.
 struct Contract {
     doc: Value,
-    /// The document's components, every object schema closed (`additionalProperties: false`),
-    /// so that a field the document does not name fails the check.
+    /// The document's components, their object schemas closed (see [`close`]), so that a
+    /// field the document does not name fails the check.
     components: Value,
 }
 
@@ -29,8 +29,13 @@ impl Contract {
         assert_eq!(answer.headers["content-type"], "application/json");
         let doc = answer.body;
         let mut components = doc["components"].clone();
-        for schema in components["schemas"].as_object_mut().unwrap().values_mut() {
-            close(schema);
+        // A schema others extend (`allOf`) stays open: what they add is checked at the top.
+        let mut extended = Vec::new();
+        extensions(&doc, &mut extended);
+        for (name, schema) in components["schemas"].as_object_mut().unwrap() {
+            if !extended.contains(name) {
+                close(schema);
+            }
         }
         Self { doc, components }
     }
@@ -60,6 +65,8 @@ impl Contract {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "components": self.components,
             "allOf": [schema],
+            // Sees through `allOf`: the fields of an extended schema and its extension.
+            "unevaluatedProperties": false,
         });
         let validator = jsonschema::draft202012::new(&root).unwrap();
         let errors: Vec<String> = validator
@@ -68,6 +75,27 @@ impl Contract {
             .collect();
         assert!(errors.is_empty(), "{what}\n{}", errors.join("\n"));
         answer
+    }
+}
+
+/// The names of the schemas `value` extends (`allOf` of a `$ref` and more).
+fn extensions(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for item in map
+                .get("allOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(r) = item["$ref"].as_str() {
+                    found.push(r.rsplit('/').next().unwrap().to_owned());
+                }
+            }
+            map.values().for_each(|v| extensions(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| extensions(v, found)),
+        _ => {}
     }
 }
 

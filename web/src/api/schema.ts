@@ -723,7 +723,7 @@ export interface components {
             ip: components["schemas"]["Address"];
             jail: components["schemas"]["JailName"];
         };
-        /** @description A jail's `bantime.*` options. */
+        /** @description `bantime.*` options of a jail. */
         BantimeIncrement: {
             factor?: string | null;
             formula?: string | null;
@@ -800,20 +800,28 @@ export interface components {
          * @enum {string}
          */
         Check: "ok" | "unavailable";
-        /** @description An address's country. */
-        CountryAnswer: {
+        /** @description An address's country as bangui knows it. */
+        Country: {
             /** @description From the cache rather than looked up now. */
             cached: boolean;
             /** @description ISO 3166 code; `null`: unknown. */
             country?: string | null;
-            ip: components["schemas"]["Address"];
             /**
              * Format: date-time
-             * @description When it was stored; `null` for a live lookup.
+             * @description When it was stored; `null` for a live lookup (reads do not write).
              */
             resolved_at?: string | null;
-            source: components["schemas"]["GeoSource"];
+            source: components["schemas"]["CountrySource"];
         };
+        /** @description An address's country. */
+        CountryAnswer: components["schemas"]["Country"] & {
+            ip: components["schemas"]["Address"];
+        };
+        /**
+         * @description Where a country answer comes from.
+         * @enum {string}
+         */
+        CountrySource: "mmdb" | "none";
         /** @description On or off. */
         EnabledRequest: {
             enabled: boolean;
@@ -914,11 +922,6 @@ export interface components {
             taken_at_ms: number;
             version?: string | null;
         };
-        /**
-         * @description Where a country comes from.
-         * @enum {string}
-         */
-        GeoSource: "mmdb" | "none";
         /** @description An archived ban. */
         HistoryItem: {
             /**
@@ -1031,8 +1034,8 @@ export interface components {
              */
             findtime: number;
             /**
-             * @description Keeps its bans but reads no logs. Only known when set through bangui: fail2ban has no
-             *     getter for it.
+             * @description Idle jails keep their bans but read no logs. Only known when set through bangui:
+             *     fail2ban has no getter for it.
              */
             idle: boolean;
             ignore_ips: string[];
@@ -1048,7 +1051,7 @@ export interface components {
             /** Format: int64 */
             total_failed: number;
         };
-        /** @description A jail's filter. */
+        /** @description The effective filter of a jail (its regexes after fail2ban expanded `<HOST>` and friends). */
         JailFilter: {
             datepattern?: string | null;
             failregex: string[];
@@ -1172,6 +1175,21 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "retrying" | "done" | "failed" | "unknown";
+        /** @description A downloaded list, summarised. */
+        ListPreview: {
+            /** @description Distinct addresses: what an import would ban. */
+            distinct: number;
+            /** Format: int64 */
+            downloaded_bytes: number;
+            /** @description Addresses listed more than once (counted in `valid`). */
+            duplicates: number;
+            /** @description Its first non-blank lines, shortened. */
+            first_lines: string[];
+            /** @description Lines that are neither blank, a comment nor an address. */
+            invalid: number;
+            /** @description Lines with an address. */
+            valid: number;
+        };
         /**
          * @description One live event: the `data` of a server-sent event whose `event` is its `type` and whose
          *     `id` is its `id`.
@@ -1439,22 +1457,10 @@ export interface components {
              */
             total: number;
         };
-        /** @description What a downloaded list holds. */
-        Preview: {
-            /** @description Distinct addresses: what an import would ban. */
-            distinct: number;
-            /** Format: int64 */
-            downloaded_bytes: number;
-            /** @description Addresses listed more than once (counted in `valid`). */
-            duplicates: number;
-            /** @description Its first non-blank lines, shortened. */
-            first_lines: string[];
-            /** @description Lines that are neither blank, a comment nor an address. */
-            invalid: number;
+        /** @description What a source's list holds now. */
+        Preview: components["schemas"]["ListPreview"] & {
             /** Format: int64 */
             source_id: number;
-            /** @description Lines with an address. */
-            valid: number;
         };
         /** @description What the readiness probe looked at. */
         ReadinessChecks: {

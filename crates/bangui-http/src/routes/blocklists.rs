@@ -242,44 +242,31 @@ pub async fn delete(
     ))
 }
 
-/// What a downloaded list holds.
+/// What a source's list holds now.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Preview {
+#[schema(as = Preview)]
+pub struct PreviewAnswer {
     pub source_id: i64,
-    pub downloaded_bytes: u64,
-    /// Its first non-blank lines, shortened.
-    pub first_lines: Vec<String>,
-    /// Lines with an address.
-    pub valid: usize,
-    /// Lines that are neither blank, a comment nor an address.
-    pub invalid: usize,
-    /// Addresses listed more than once (counted in `valid`).
-    pub duplicates: usize,
-    /// Distinct addresses: what an import would ban.
-    pub distinct: usize,
+    #[serde(flatten)]
+    pub list: bangui_blocklist::Preview,
 }
 
 /// `POST /blocklists/{id}/preview`: downloads the list now and says what is in it.
 #[utoipa::path(post, path = "/blocklists/{id}/preview", tag = "blocklists", operation_id = "preview_blocklist",
     params(("id" = SourceId, Path, description = ID)),
-    responses((status = 200, description = "What the list holds.", body = Preview)),
+    responses((status = 200, description = "What the list holds.", body = PreviewAnswer)),
     extensions(("x-error-codes" = json!([
         ErrorCode::InvalidId, ErrorCode::NotFound, ErrorCode::BlocklistFetchFailed
     ]))))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SourceId>,
-) -> Result<Json<Preview>, ApiError> {
+) -> Result<Json<PreviewAnswer>, ApiError> {
     let source = existing(&state, id).await?;
-    let p = bangui_blocklist::preview(&source.url, &state.settings.blocklist_fetch).await?;
-    Ok(Json(Preview {
+    let list = bangui_blocklist::preview(&source.url, &state.settings.blocklist_fetch).await?;
+    Ok(Json(PreviewAnswer {
         source_id: source.id,
-        downloaded_bytes: p.downloaded_bytes,
-        first_lines: p.first_lines,
-        valid: p.valid,
-        invalid: p.invalid,
-        duplicates: p.duplicates,
-        distinct: p.distinct,
+        list,
     }))
 }
 

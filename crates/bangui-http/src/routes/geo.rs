@@ -5,8 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use bangui_core::Address;
 use bangui_jobs::geo::GeoReResolve;
-use bangui_runtime::geo::CountrySource;
-use chrono::{DateTime, Utc};
+use bangui_runtime::geo::Country;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,27 +14,12 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiPath;
 use crate::state::AppState;
 
-/// Where a country comes from.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GeoSource {
-    /// The country database.
-    Mmdb,
-    /// No database: the address stays unresolved until a re-resolve.
-    None,
-}
-
 /// An address's country.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountryAnswer {
     pub ip: Address,
-    /// ISO 3166 code; `null`: unknown.
-    pub country: Option<String>,
-    pub source: GeoSource,
-    /// When it was stored; `null` for a live lookup.
-    pub resolved_at: Option<DateTime<Utc>>,
-    /// From the cache rather than looked up now.
-    pub cached: bool,
+    #[serde(flatten)]
+    pub country: Country,
 }
 
 /// `GET /geo/{ip}`: the cached country, or a live lookup when the address is not cached yet
@@ -48,17 +32,8 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(ip): ApiPath<Address>,
 ) -> Result<Json<CountryAnswer>, ApiError> {
-    let answer = state.runtime.country(ip.ip()).await?;
-    Ok(Json(CountryAnswer {
-        ip,
-        country: answer.country,
-        source: match answer.source {
-            CountrySource::Mmdb => GeoSource::Mmdb,
-            CountrySource::None => GeoSource::None,
-        },
-        resolved_at: answer.resolved_at,
-        cached: answer.cached,
-    }))
+    let country = state.runtime.country(ip.ip()).await?;
+    Ok(Json(CountryAnswer { ip, country }))
 }
 
 /// `POST /geo/re-resolve`: a job that retries every unresolved address; answers its id.

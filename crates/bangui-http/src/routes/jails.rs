@@ -72,113 +72,16 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<JailList>, ApiEr
     }))
 }
 
-/// A jail's filter.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JailFilter {
-    pub failregex: Vec<String>,
-    pub ignoreregex: Vec<String>,
-    pub prefregex: Option<String>,
-    pub datepattern: Option<String>,
-    pub usedns: String,
-    pub maxlines: i64,
-    pub logencoding: String,
-}
-
-/// A jail's `bantime.*` options.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BantimeIncrement {
-    pub increment: bool,
-    pub factor: Option<String>,
-    pub formula: Option<String>,
-    pub multipliers: Option<String>,
-    /// Seconds.
-    pub maxtime: Option<i64>,
-    /// Seconds.
-    pub rndtime: Option<i64>,
-    pub overalljails: Option<bool>,
-}
-
-/// Everything bangui shows about one running jail.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = JailDetail)]
-pub struct JailDetailAnswer {
-    pub name: String,
-    pub running: bool,
-    /// Keeps its bans but reads no logs. Only known when set through bangui: fail2ban has no
-    /// getter for it.
-    pub idle: bool,
-    pub backend: Option<String>,
-    pub filter: JailFilter,
-    pub actions: Vec<String>,
-    pub log_paths: Vec<String>,
-    pub journal_matches: Vec<String>,
-    /// Seconds.
-    pub findtime: i64,
-    /// Seconds; negative: for ever.
-    pub bantime: i64,
-    pub maxretry: i64,
-    pub bantime_increment: BantimeIncrement,
-    pub ignore_ips: Vec<String>,
-    pub ignore_self: bool,
-    pub currently_failed: u64,
-    pub total_failed: u64,
-    pub currently_banned: u64,
-    pub total_banned: u64,
-}
-
-impl From<JailDetail> for JailDetailAnswer {
-    fn from(d: JailDetail) -> Self {
-        let (f, b) = (d.filter, d.bantime_increment);
-        Self {
-            name: d.name,
-            running: d.running,
-            idle: d.idle,
-            backend: d.backend,
-            filter: JailFilter {
-                failregex: f.failregex,
-                ignoreregex: f.ignoreregex,
-                prefregex: f.prefregex,
-                datepattern: f.datepattern,
-                usedns: f.usedns,
-                maxlines: f.maxlines,
-                logencoding: f.logencoding,
-            },
-            actions: d.actions,
-            log_paths: d.log_paths,
-            journal_matches: d.journal_matches,
-            findtime: d.findtime,
-            bantime: d.bantime,
-            maxretry: d.maxretry,
-            bantime_increment: BantimeIncrement {
-                increment: b.increment,
-                factor: b.factor,
-                formula: b.formula,
-                multipliers: b.multipliers,
-                maxtime: b.maxtime,
-                rndtime: b.rndtime,
-                overalljails: b.overalljails,
-            },
-            ignore_ips: d.ignore_ips,
-            ignore_self: d.ignore_self,
-            currently_failed: d.currently_failed,
-            total_failed: d.total_failed,
-            currently_banned: d.currently_banned,
-            total_banned: d.total_banned,
-        }
-    }
-}
-
 /// `GET /jails/{name}`: filter, actions, log paths, times, ignore list, counters.
 #[utoipa::path(get, path = "/jails/{name}", tag = "jails", operation_id = "get_jail",
     params(("name" = JailName, Path, description = "The jail.")),
-    responses((status = 200, description = "The jail.", body = JailDetailAnswer)),
+    responses((status = 200, description = "The jail.", body = JailDetail)),
     extensions(("x-error-codes" = json!(JAIL_ERRORS))))]
 pub async fn detail(
     State(state): State<AppState>,
     ApiPath(jail): ApiPath<JailName>,
-) -> Result<Json<JailDetailAnswer>, ApiError> {
-    let detail = state.runtime.jail_detail(&jail).await?;
-    Ok(Json(detail.into()))
+) -> Result<Json<JailDetail>, ApiError> {
+    Ok(Json(state.runtime.jail_detail(&jail).await?))
 }
 
 /// What a route about one jail can answer besides the common errors.
@@ -411,6 +314,15 @@ struct IgnoreChange {
     address: Network,
 }
 
+/// The answer to an ignore-list change, with what the audit trail keeps of it.
+fn ignore_changed(jail: JailName, address: Network, ignoreip: Vec<String>) -> Response {
+    let change = IgnoreChange {
+        jail: jail.clone(),
+        address,
+    };
+    with_details(Json(IgnoreEntries { jail, ignoreip }), &change)
+}
+
 /// `POST /jails/{name}/ignoreip {"address": "192.0.2.0/24"}`.
 #[utoipa::path(post, path = "/jails/{name}/ignoreip", tag = "jails", operation_id = "add_ignore",
     params(("name" = JailName, Path, description = "The jail.")),
@@ -429,14 +341,7 @@ pub async fn add_ignore(
         .runtime
         .add_ignore(&jail, request.address.net())
         .await?;
-    let change = IgnoreChange {
-        jail: jail.clone(),
-        address: request.address,
-    };
-    Ok(with_details(
-        Json(IgnoreEntries { jail, ignoreip }),
-        &change,
-    ))
+    Ok(ignore_changed(jail, request.address, ignoreip))
 }
 
 /// `DELETE /jails/{name}/ignoreip {"address": "192.0.2.0/24"}`.
@@ -457,14 +362,7 @@ pub async fn remove_ignore(
         .runtime
         .remove_ignore(&jail, request.address.net())
         .await?;
-    let change = IgnoreChange {
-        jail: jail.clone(),
-        address: request.address,
-    };
-    Ok(with_details(
-        Json(IgnoreEntries { jail, ignoreip }),
-        &change,
-    ))
+    Ok(ignore_changed(jail, request.address, ignoreip))
 }
 
 /// Whether a jail ignores its own host's addresses.

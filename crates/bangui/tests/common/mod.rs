@@ -320,6 +320,24 @@ pub fn fail2ban_bans(cluster: &Cluster, jail: &str) -> Vec<String> {
     ips
 }
 
+/// Two workers whose `test` jail bans one address, and what fail2ban holds then (every jail's
+/// bans, the `test` jail's ignore list): what bad input must leave alone.
+pub async fn before_bad_input() -> (Fixture, (Value, Value)) {
+    let fixture = Fixture::start(ClusterOptions::workers(2)).await;
+    let ban = fixture
+        .caller
+        .post(
+            &fixture.cluster.url(1),
+            "/bans",
+            Some(&fixture.cookie),
+            json!({ "ip": "192.0.2.200", "jail": "test" }),
+        )
+        .await;
+    assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
+    let before = fail2ban_state(&fixture.cluster);
+    (fixture, before)
+}
+
 /// What bad input must leave alone: every jail's bans and the `test` jail's ignore list.
 pub fn fail2ban_state(cluster: &Cluster) -> (Value, Value) {
     (
