@@ -39,6 +39,11 @@ pub enum Event {
         currently_banned: u64,
         total_banned: u64,
     },
+    /// New bans reached the ban archive: what the dashboard, map and history show of it is
+    /// out of date.
+    ArchiveChanged {
+        archived: u64,
+    },
     Fail2banOnline {
         version: Option<String>,
     },

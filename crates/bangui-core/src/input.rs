@@ -24,6 +24,10 @@ pub enum InputKind {
     Page,
     /// A search text.
     SearchText,
+    /// The start of an address.
+    AddressPrefix,
+    /// An ISO country code.
+    Country,
     JobId,
     /// The id of a blocklist source.
     SourceId,

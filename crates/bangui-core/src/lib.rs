@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod address;
+mod address_prefix;
+mod country;
 mod event;
 mod import_schedule;
 pub mod input;
@@ -19,8 +21,11 @@ mod search;
 mod session_length;
 mod time_range;
 mod time_zone;
+mod window;
 
 pub use address::{Address, AddressError, Network, parse_address, parse_network};
+pub use address_prefix::{AddressPrefix, AddressPrefixError};
+pub use country::{CountryCode, CountryCodeError, NamedCountry};
 pub use event::Event;
 pub use import_schedule::ImportSchedule;
 pub use jail_name::{JailName, JailNameError};
@@ -32,3 +37,4 @@ pub use search::{SearchText, SearchTextError};
 pub use session_length::{MAX_SESSION_MINUTES, SessionMinutes, SessionMinutesError};
 pub use time_range::{TimeRange, TimeRangeError};
 pub use time_zone::{TimeZoneError, TimeZoneName};
+pub use window::{BucketWidth, Window};

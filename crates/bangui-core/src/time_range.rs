@@ -1,25 +1,33 @@
 //! [`TimeRange`]: the time windows lists and charts are asked for.
 
-use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::input::InputKind;
 
-/// A window ending now: `24h`, `7d`, `30d` or `365d`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A window ending now: `24h`, `7d`, `30d`, `365d`, or `all` of the archive. Windows are cut
+/// into buckets of the setup time zone (see [`Window`](crate::Window)) and start where their
+/// first bucket starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub enum TimeRange {
+    /// 24 hourly buckets: this hour and the 23 before.
     #[serde(rename = "24h")]
     Day,
+    /// 28 buckets of six hours (00, 06, 12 and 18 o'clock): this one and the 27 before.
     #[serde(rename = "7d")]
     Week,
+    /// 30 daily buckets: today and the 29 days before.
     #[serde(rename = "30d")]
     Month,
+    /// 53 weekly buckets (weeks start on Monday): this week and the 52 before.
     #[serde(rename = "365d")]
     Year,
+    /// Weekly buckets from the week of the oldest archived ban.
+    #[serde(rename = "all")]
+    All,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("range must be 24h, 7d, 30d or 365d, not {0:?}")]
+#[error("range must be 24h, 7d, 30d, 365d or all, not {0:?}")]
 pub struct TimeRangeError(String);
 
 impl TimeRange {
@@ -29,22 +37,19 @@ impl TimeRange {
             "7d" => Ok(Self::Week),
             "30d" => Ok(Self::Month),
             "365d" => Ok(Self::Year),
+            "all" => Ok(Self::All),
             other => Err(TimeRangeError(other.chars().take(32).collect())),
         }
     }
 
-    pub fn duration(self) -> Duration {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::Day => Duration::hours(24),
-            Self::Week => Duration::days(7),
-            Self::Month => Duration::days(30),
-            Self::Year => Duration::days(365),
+            Self::Day => "24h",
+            Self::Week => "7d",
+            Self::Month => "30d",
+            Self::Year => "365d",
+            Self::All => "all",
         }
-    }
-
-    /// Where the window starts when it ends at `now`.
-    pub fn since(self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now - self.duration()
     }
 }
 
@@ -61,11 +66,12 @@ mod tests {
             TimeRange::Week,
             TimeRange::Month,
             TimeRange::Year,
+            TimeRange::All,
         ] {
             let json = serde_json::to_string(&range).unwrap();
+            assert_eq!(json, format!("\"{}\"", range.as_str()));
             assert_eq!(serde_json::from_str::<TimeRange>(&json).unwrap(), range);
         }
         assert!(TimeRange::parse("1y").is_err());
-        assert_eq!(TimeRange::Week.duration(), Duration::days(7));
     }
 }

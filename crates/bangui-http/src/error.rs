@@ -58,7 +58,11 @@ error_codes! {
     InvalidJailName = "invalid_jail_name", UNPROCESSABLE_ENTITY, "not a valid jail name";
     InvalidOrigin = "invalid_origin", UNPROCESSABLE_ENTITY,
         "origin must be auto, manual or blocklist";
-    InvalidRange = "invalid_range", UNPROCESSABLE_ENTITY, "range must be 24h, 7d, 30d or 365d";
+    InvalidRange = "invalid_range", UNPROCESSABLE_ENTITY, "range must be 24h, 7d, 30d, 365d or all";
+    InvalidCountry = "invalid_country", UNPROCESSABLE_ENTITY,
+        "country must be a two-letter ISO 3166 code";
+    InvalidAddressPrefix = "invalid_address_prefix", UNPROCESSABLE_ENTITY,
+        "an address prefix has 1 to 45 hex digits, dots and colons";
     InvalidPagination = "invalid_pagination", UNPROCESSABLE_ENTITY,
         "page must be at least 1 and page_size between 1 and 500";
     InvalidJobId = "invalid_job_id", UNPROCESSABLE_ENTITY, "a job id has 26 letters and digits";
@@ -136,6 +140,8 @@ impl ErrorCode {
             InputKind::Page => Self::InvalidPagination,
             // A search text too long is a query the route does not take.
             InputKind::SearchText => Self::InvalidQuery,
+            InputKind::AddressPrefix => Self::InvalidAddressPrefix,
+            InputKind::Country => Self::InvalidCountry,
             InputKind::JobId => Self::InvalidJobId,
             InputKind::SourceId => Self::InvalidId,
             InputKind::SourceName => Self::InvalidName,

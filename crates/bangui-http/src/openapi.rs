@@ -47,7 +47,8 @@ pub const DOCS_PATH: &str = "/api/docs";
     components(schemas(
         ErrorBody, ErrorCode, bangui_core::Address, bangui_core::JailName, bangui_core::JobId,
         bangui_core::Origin, bangui_core::PageNumber, bangui_core::PageSize,
-        bangui_core::SearchText, bangui_core::TimeRange, bangui_blocklist::SourceId,
+        bangui_core::SearchText, bangui_core::TimeRange, bangui_core::AddressPrefix,
+        bangui_core::CountryCode, bangui_blocklist::SourceId,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -8,8 +8,9 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use bangui_core::{JailName, Origin};
+use bangui_core::{Event, JailName, Origin};
 use bangui_fail2ban::database::{BanRecord, DatabaseError, Fail2banDatabase, Position};
 use bangui_store::StoreError;
 use bangui_store::history::ArchivedBan;
@@ -20,6 +21,14 @@ use crate::{Runtime, RuntimeError};
 const PAGE: i64 = 2000;
 /// Where the last sync stopped, in the `settings` table.
 const POSITION: &str = "history_sync_position";
+/// One sync at a time across the cluster: two would read the same rows.
+const SYNC_LOCK: &str = "archive-sync";
+/// Longer than a sync of new rows takes; a first backfill that outlasts it only risks a second
+/// sync reading rows the first one archives (stored once all the same).
+const SYNC_LOCK_TTL: Duration = Duration::from_secs(120);
+/// How long a sync waits for the one in progress, which may have read fail2ban's database
+/// before the rows it is meant to copy.
+const SYNC_WAIT: Duration = Duration::from_secs(30);
 
 /// Why the archive could not be updated.
 #[derive(Debug, thiserror::Error)]
@@ -59,9 +68,43 @@ impl Runtime {
     }
 
     /// Copies fail2ban's rows newer than the last sync (all of them the first time); returns
-    /// how many bans were new to the archive.
+    /// how many bans were new to the archive, and announces them. One worker at a time: this
+    /// waits for a sync in progress.
     #[tracing::instrument(skip_all, err)]
     pub async fn sync_archive(&self) -> Result<u64, ArchiveError> {
+        let redis = self.redis();
+        let mut lock = None;
+        let deadline = tokio::time::Instant::now() + SYNC_WAIT;
+        while lock.is_none() && tokio::time::Instant::now() < deadline {
+            lock = redis.try_lock(SYNC_LOCK, SYNC_LOCK_TTL).await?;
+            if lock.is_none() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        let result = self.copy_new_rows().await;
+        if let Some(lock) = lock {
+            redis.unlock(lock).await?;
+        }
+        let archived = result?;
+        if archived > 0 {
+            redis.publish(&Event::ArchiveChanged { archived }).await?;
+        }
+        Ok(archived)
+    }
+
+    /// Syncs the archive in the background: fail2ban banned by itself (its counters grew), and
+    /// pages showing the archive should see it within seconds, not at the next scheduled sync.
+    pub(crate) fn follow_new_bans(&self) {
+        let runtime = self.clone();
+        tokio::spawn(async move {
+            match runtime.sync_archive().await {
+                Ok(archived) => tracing::debug!(archived, "new bans archived"),
+                Err(e) => tracing::warn!(error = %e, "could not archive new bans"),
+            }
+        });
+    }
+
+    async fn copy_new_rows(&self) -> Result<u64, ArchiveError> {
         let db = self.db();
         let mut fail2ban = self.fail2ban_database().await?;
         let mut position: Position = match db.setting(POSITION).await? {

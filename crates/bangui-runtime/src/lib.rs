@@ -9,6 +9,7 @@
 //! ([`Followups`]) and is announced as a live event ([`events`]).
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod archive;
 pub mod banlists;
 pub mod bans;
@@ -132,6 +133,7 @@ struct Inner {
     ban_lists: banlists::LocalCache,
     events: EventHub,
     geo: geo::GeoDb,
+    time_zone: analytics::SetupZone,
     followups: Arc<dyn Followups>,
 }
 
@@ -153,6 +155,7 @@ impl Runtime {
             ban_lists: banlists::LocalCache::default(),
             events,
             geo,
+            time_zone: analytics::SetupZone::default(),
             followups,
         }))
     }

@@ -174,6 +174,9 @@ impl Runtime {
         for event in changes(previous, &snapshot) {
             redis.publish(&event).await?;
         }
+        if banned_more(previous, &snapshot) {
+            self.follow_new_bans();
+        }
         Ok(snapshot)
     }
 
@@ -247,6 +250,17 @@ fn changes(previous: Option<&Fail2banSnapshot>, now: &Fail2banSnapshot) -> Vec<E
     events
 }
 
+/// Whether a jail banned since `previous` (its total of bans grew, or it is new and banned).
+fn banned_more(previous: Option<&Fail2banSnapshot>, now: &Fail2banSnapshot) -> bool {
+    let Some(previous) = previous.filter(|p| p.online && now.online) else {
+        return false;
+    };
+    now.jails.iter().any(|j| {
+        let before = previous.jails.iter().find(|p| p.name == j.name);
+        j.total_banned > before.map_or(0, |b| b.total_banned)
+    })
+}
+
 fn age(snapshot: &Fail2banSnapshot) -> Duration {
     Duration::from_millis(now_ms().saturating_sub(snapshot.taken_at_ms).max(0) as u64)
 }
@@ -283,6 +297,18 @@ mod tests {
             taken_at_ms: 0,
             error: None,
         }
+    }
+
+    #[test]
+    fn new_bans_are_a_grown_total() {
+        let a = snap(true, vec![jail("sshd", 1), jail("web", 0)]);
+        assert!(!banned_more(Some(&a), &a));
+        assert!(banned_more(Some(&a), &snap(true, vec![jail("sshd", 2)])));
+        assert!(banned_more(Some(&a), &snap(true, vec![jail("new", 1)])));
+        // Fewer bans in force, or a first or offline snapshot: nothing new to archive.
+        assert!(!banned_more(Some(&a), &snap(true, vec![jail("sshd", 0)])));
+        assert!(!banned_more(None, &a));
+        assert!(!banned_more(Some(&snap(false, vec![])), &a));
     }
 
     #[test]

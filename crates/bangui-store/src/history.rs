@@ -48,6 +48,8 @@ pub struct HistoryFilter {
     pub jail: Option<String>,
     pub origin: Option<Origin>,
     pub since: Option<DateTime<Utc>>,
+    /// A `LIKE` pattern the address (as text) must match.
+    pub address_like: Option<String>,
 }
 
 /// The bans of a batch less those within the dedupe window of an earlier one of the same jail
@@ -165,7 +167,7 @@ impl Database {
             "SELECT id, jail, ip, started_at, duration_secs, ban_count, failures, matches, origin, unbanned_at, unbanned_by \
              FROM ban_history WHERE ($1::inet IS NULL OR ip = $1) AND ($2::text IS NULL OR jail = $2) \
              AND ($3::text IS NULL OR origin = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
-             ORDER BY started_at DESC, id DESC LIMIT $5 OFFSET $6",
+             AND ($7::text IS NULL OR host(ip) LIKE $7) ORDER BY started_at DESC, id DESC LIMIT $5 OFFSET $6",
         )
         .bind(ip)
         .bind(filter.jail.as_deref())
@@ -173,16 +175,19 @@ impl Database {
         .bind(filter.since)
         .bind(i64::from(page.size.get()))
         .bind(offset)
+        .bind(filter.address_like.as_deref())
         .fetch_all(self.pool())
         .await?;
         let total = sqlx::query_scalar(
             "SELECT count(*) FROM ban_history WHERE ($1::inet IS NULL OR ip = $1) AND ($2::text IS NULL OR jail = $2) \
-             AND ($3::text IS NULL OR origin = $3) AND ($4::timestamptz IS NULL OR started_at >= $4)",
+             AND ($3::text IS NULL OR origin = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
+             AND ($5::text IS NULL OR host(ip) LIKE $5)",
         )
         .bind(ip)
         .bind(filter.jail.as_deref())
         .bind(origin)
         .bind(filter.since)
+        .bind(filter.address_like.as_deref())
         .fetch_one(self.pool())
         .await?;
         Ok((items, total))

@@ -385,6 +385,27 @@ async fn every_route_family_answers_as_its_document_says() {
     );
     let origin = caller.get(&w1, "/history?origin=robot", c).await;
     assert_eq!(check(&get, "/history", origin).code(), "invalid_origin");
+    let timeline = caller.get(&w0, "/history/203.0.113.7", c).await;
+    assert_eq!(
+        check(&get, "/history/{ip}", timeline).body["totals"]["bans"],
+        1
+    );
+    let unseen = caller.get(&w0, "/history/192.0.2.250", c).await;
+    assert_eq!(check(&get, "/history/{ip}", unseen).code(), "not_found");
+
+    // Analytics of the archive.
+    for (path, query) in [
+        ("/dashboard/bans", "?range=7d&page_size=5"),
+        ("/dashboard/bans/trend", "?range=24h&origin=manual"),
+        ("/dashboard/bans/by-country", "?range=30d&country=DE"),
+        ("/dashboard/bans/by-jail", "?range=all"),
+        ("/dashboard/top-addresses", "?range=365d"),
+    ] {
+        let answer = caller.get(&w1, &format!("{path}{query}"), c).await;
+        check(&get, path, answer);
+        let bad = caller.get(&w0, &format!("{path}?range=1y"), c).await;
+        assert_eq!(check(&get, path, bad).code(), "invalid_range");
+    }
     check(
         &get,
         "/geo/{ip}",

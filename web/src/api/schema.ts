@@ -281,6 +281,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bans of a range, newest first, with country, the address's number of bans and whether it is banned now. */
+        get: operations["range_bans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/bans/by-country": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bans and distinct addresses per country (unresolved addresses as one more bucket); with `country`, that country's 200 newest bans. */
+        get: operations["bans_by_country"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/bans/by-jail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bans and distinct addresses per jail. */
+        get: operations["bans_by_jail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/bans/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The range's bans per bucket (24h: hours, 7d: six hours, 30d: days, 365d and all: weeks of the setup time zone), per origin and in total, zero-filled. */
+        get: operations["ban_trend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/status": {
         parameters: {
             query?: never;
@@ -290,6 +358,23 @@ export interface paths {
         };
         /** Fail2ban online or not, its version and per-jail counters, from the runtime snapshot shared by all workers, with its age. */
         get: operations["fail2ban_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/top-addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The 20 addresses banned most often in the range. */
+        get: operations["top_addresses"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,6 +496,23 @@ export interface paths {
         put?: never;
         /** Copy fail2ban's new ban rows now; answers the job id. */
         post: operations["sync_history"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/history/{ip}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything the archive knows about an address: each ban with its matched lines and how it ended, totals, country, first and last seen, where it is banned now. */
+        get: operations["address_history"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -667,6 +769,70 @@ export interface components {
          * @example 192.0.2.7
          */
         Address: string;
+        /** @description An address and its bans in a range. */
+        AddressBans: {
+            /** Format: int64 */
+            bans: number;
+            country?: components["schemas"]["NamedCountry"] | null;
+            ip: components["schemas"]["Address"];
+            /** @description The jails that banned it, by name. */
+            jails: string[];
+            /** Format: date-time */
+            last_seen: string;
+        };
+        /**
+         * @description The start of an address: hex digits, dots and colons.
+         * @example 192.0.2.
+         */
+        AddressPrefix: string;
+        /** @description Everything the archive knows about an address. */
+        AddressTimeline: {
+            /** @description The jails banning it now; `null` when fail2ban cannot be asked. */
+            banned_in?: string[] | null;
+            /** @description Newest first. */
+            bans: components["schemas"]["ArchivedBan"][];
+            country?: components["schemas"]["NamedCountry"] | null;
+            /** Format: date-time */
+            first_seen: string;
+            ip: components["schemas"]["Address"];
+            /** Format: date-time */
+            last_seen: string;
+            totals: components["schemas"]["TimelineTotals"];
+        };
+        /** @description An archived ban, every detail. */
+        ArchivedBan: {
+            /**
+             * Format: int32
+             * @description fail2ban's count of this address's bans when it banned it.
+             */
+            ban_count: number;
+            /**
+             * Format: int64
+             * @description Seconds; negative: for ever.
+             */
+            duration_secs: number;
+            /** Format: int32 */
+            failures: number;
+            /** Format: int64 */
+            id: number;
+            ip: components["schemas"]["Address"];
+            jail: string;
+            /** @description The log lines that led to the ban. */
+            matches: string[];
+            origin: components["schemas"]["Origin"];
+            /**
+             * Format: date-time
+             * @description In the setup time zone.
+             */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @description When it was lifted by hand or by a blocklist dropping the address.
+             */
+            unbanned_at?: string | null;
+            /** @description `session:…` or `blocklist`. */
+            unbanned_by?: string | null;
+        };
         /** @description One audited call: who, when, what, from where, with which result. */
         AuditItem: {
             /** @description `session:<first 16 hex digits of the session id>`, or `anonymous` (setup, login). */
@@ -796,6 +962,30 @@ export interface components {
          */
         BlocklistUrl: string;
         /**
+         * @description How wide a window's buckets are.
+         * @enum {string}
+         */
+        BucketWidth: "hour" | "six_hours" | "day" | "week";
+        /** @description Bans per country, most first, with a country's newest bans when one was asked for. */
+        ByCountry: {
+            /** @description The newest bans (at most 200) of the country asked for with `country`. */
+            bans?: components["schemas"]["RangeBan"][] | null;
+            countries: components["schemas"]["CountryBans"][];
+            range: components["schemas"]["TimeRange"];
+            /**
+             * Format: date-time
+             * @description Since when, in the setup time zone.
+             */
+            since: string;
+        };
+        /** @description Bans per jail, most first. */
+        ByJail: {
+            jails: components["schemas"]["JailBans"][];
+            range: components["schemas"]["TimeRange"];
+            /** Format: date-time */
+            since: string;
+        };
+        /**
          * @description Whether a dependency answers.
          * @enum {string}
          */
@@ -817,6 +1007,19 @@ export interface components {
         CountryAnswer: components["schemas"]["Country"] & {
             ip: components["schemas"]["Address"];
         };
+        /** @description Bans and distinct addresses of a country. */
+        CountryBans: {
+            /** Format: int64 */
+            addresses: number;
+            /** Format: int64 */
+            bans: number;
+            country?: components["schemas"]["NamedCountry"] | null;
+        };
+        /**
+         * @description An ISO 3166-1 alpha-2 country code.
+         * @example DE
+         */
+        CountryCode: string;
         /**
          * @description Where a country answer comes from.
          * @enum {string}
@@ -843,7 +1046,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -892,6 +1095,11 @@ export interface components {
             /** @enum {string} */
             type: "jail_counters";
         } | {
+            /** Format: int64 */
+            archived: number;
+            /** @enum {string} */
+            type: "archive_changed";
+        } | {
             /** @enum {string} */
             type: "fail2ban_online";
             version?: string | null;
@@ -921,37 +1129,6 @@ export interface components {
              */
             taken_at_ms: number;
             version?: string | null;
-        };
-        /** @description An archived ban. */
-        HistoryItem: {
-            /**
-             * Format: int32
-             * @description fail2ban's count of this address's bans (repeat offenders).
-             */
-            ban_count: number;
-            /**
-             * Format: int64
-             * @description Seconds; negative: for ever.
-             */
-            duration_secs: number;
-            /** Format: int32 */
-            failures: number;
-            /** Format: int64 */
-            id: number;
-            ip: components["schemas"]["Address"];
-            jail: string;
-            /** @description The log lines that led to the ban. */
-            matches: string[];
-            origin: components["schemas"]["Origin"];
-            /** Format: date-time */
-            started_at: string;
-            /**
-             * Format: date-time
-             * @description When it was lifted by hand (or by a blocklist dropping the address).
-             */
-            unbanned_at?: string | null;
-            /** @description `session:…` or `blocklist`. */
-            unbanned_by?: string | null;
         };
         /** @description Idle or active. */
         IdleRequest: {
@@ -1012,6 +1189,14 @@ export interface components {
             /** @description An import of the same source(s) was queued or running already: this is its id. */
             already_queued: boolean;
             job_id: components["schemas"]["JobId"];
+        };
+        /** @description Bans and distinct addresses of a jail. */
+        JailBans: {
+            /** Format: int64 */
+            addresses: number;
+            /** Format: int64 */
+            bans: number;
+            jail: string;
         };
         /** @description Everything bangui shows about one running jail. */
         JailDetail: {
@@ -1242,6 +1427,12 @@ export interface components {
          * @example Str0ng!pass
          */
         MasterPassword: string;
+        /** @description A country with its English name, as answers show it. */
+        NamedCountry: {
+            code: components["schemas"]["CountryCode"];
+            /** @description `null` for a code ISO 3166 does not assign. */
+            name?: string | null;
+        };
         /**
          * @description An IPv4 or IPv6 address, or a network in CIDR notation.
          * @example 192.0.2.0/24
@@ -1264,6 +1455,54 @@ export interface components {
          * @default 50
          */
         PageSize: number;
+        /** @description A page of a list: `{"items": […], "total": n, "page": p, "page_size": s}`. */
+        Paged_ArchivedBan: {
+            items: {
+                /**
+                 * Format: int32
+                 * @description fail2ban's count of this address's bans when it banned it.
+                 */
+                ban_count: number;
+                /**
+                 * Format: int64
+                 * @description Seconds; negative: for ever.
+                 */
+                duration_secs: number;
+                /** Format: int32 */
+                failures: number;
+                /** Format: int64 */
+                id: number;
+                ip: components["schemas"]["Address"];
+                jail: string;
+                /** @description The log lines that led to the ban. */
+                matches: string[];
+                origin: components["schemas"]["Origin"];
+                /**
+                 * Format: date-time
+                 * @description In the setup time zone.
+                 */
+                started_at: string;
+                /**
+                 * Format: date-time
+                 * @description When it was lifted by hand or by a blocklist dropping the address.
+                 */
+                unbanned_at?: string | null;
+                /** @description `session:…` or `blocklist`. */
+                unbanned_by?: string | null;
+            }[];
+            /**
+             * Format: int32
+             * @description This page's number, counting from 1.
+             */
+            page: number;
+            /** Format: int32 */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description Items in the whole list.
+             */
+            total: number;
+        };
         /** @description A page of a list: `{"items": […], "total": n, "page": p, "page_size": s}`. */
         Paged_AuditItem: {
             items: {
@@ -1413,36 +1652,31 @@ export interface components {
             total: number;
         };
         /** @description A page of a list: `{"items": […], "total": n, "page": p, "page_size": s}`. */
-        Paged_HistoryItem: {
+        Paged_RangeBan: {
             items: {
                 /**
-                 * Format: int32
-                 * @description fail2ban's count of this address's bans (repeat offenders).
+                 * Format: int64
+                 * @description How many bans of this address the archive holds (more than one: a repeat offender).
                  */
-                ban_count: number;
+                address_bans: number;
+                /** @description Whether the jail bans the address now; `null` when fail2ban cannot be asked. */
+                banned_now?: boolean | null;
+                country?: components["schemas"]["NamedCountry"] | null;
                 /**
                  * Format: int64
                  * @description Seconds; negative: for ever.
                  */
                 duration_secs: number;
-                /** Format: int32 */
-                failures: number;
                 /** Format: int64 */
                 id: number;
                 ip: components["schemas"]["Address"];
                 jail: string;
-                /** @description The log lines that led to the ban. */
-                matches: string[];
                 origin: components["schemas"]["Origin"];
-                /** Format: date-time */
-                started_at: string;
                 /**
                  * Format: date-time
-                 * @description When it was lifted by hand (or by a blocklist dropping the address).
+                 * @description When the ban started, in the setup time zone.
                  */
-                unbanned_at?: string | null;
-                /** @description `session:…` or `blocklist`. */
-                unbanned_by?: string | null;
+                started_at: string;
             }[];
             /**
              * Format: int32
@@ -1461,6 +1695,32 @@ export interface components {
         Preview: components["schemas"]["ListPreview"] & {
             /** Format: int64 */
             source_id: number;
+        };
+        /** @description A ban of a range, as the dashboard lists it. */
+        RangeBan: {
+            /**
+             * Format: int64
+             * @description How many bans of this address the archive holds (more than one: a repeat offender).
+             */
+            address_bans: number;
+            /** @description Whether the jail bans the address now; `null` when fail2ban cannot be asked. */
+            banned_now?: boolean | null;
+            country?: components["schemas"]["NamedCountry"] | null;
+            /**
+             * Format: int64
+             * @description Seconds; negative: for ever.
+             */
+            duration_secs: number;
+            /** Format: int64 */
+            id: number;
+            ip: components["schemas"]["Address"];
+            jail: string;
+            origin: components["schemas"]["Origin"];
+            /**
+             * Format: date-time
+             * @description When the ban started, in the setup time zone.
+             */
+            started_at: string;
         };
         /** @description What the readiness probe looked at. */
         ReadinessChecks: {
@@ -1545,15 +1805,58 @@ export interface components {
             url: components["schemas"]["BlocklistUrl"];
         };
         /**
-         * @description A window ending now: `24h`, `7d`, `30d` or `365d`.
+         * @description A window ending now: `24h`, `7d`, `30d`, `365d`, or `all` of the archive. Windows are cut
+         *     into buckets of the setup time zone (see [`Window`](crate::Window)) and start where their
+         *     first bucket starts.
          * @enum {string}
          */
-        TimeRange: "24h" | "7d" | "30d" | "365d";
+        TimeRange: "24h" | "7d" | "30d" | "365d" | "all";
         /**
          * @description An IANA time zone name.
          * @example Europe/Berlin
          */
         TimeZoneName: string;
+        /** @description Sums over an address's archived bans. */
+        TimelineTotals: {
+            /** Format: int64 */
+            bans: number;
+            /** Format: int64 */
+            failures: number;
+            /** Format: int64 */
+            matches: number;
+        };
+        /** @description The addresses with the most bans in a range (at most 20), most first. */
+        TopAddresses: {
+            addresses: components["schemas"]["AddressBans"][];
+            range: components["schemas"]["TimeRange"];
+            /** Format: date-time */
+            since: string;
+        };
+        /** @description The bans of a range, bucket by bucket, oldest first; empty buckets are there with zeros. */
+        Trend: {
+            buckets: components["schemas"]["TrendBucket"][];
+            range: components["schemas"]["TimeRange"];
+            /** @description The setup time zone the buckets follow. */
+            time_zone: components["schemas"]["TimeZoneName"];
+            width: components["schemas"]["BucketWidth"];
+        };
+        /** @description Bans of one bucket, per origin and in total. */
+        TrendBucket: {
+            /** Format: int64 */
+            auto: number;
+            /** Format: int64 */
+            blocklist: number;
+            /** Format: int64 */
+            manual: number;
+            /**
+             * Format: date-time
+             * @description Where the bucket starts, in the setup time zone; it ends where the next one starts (the
+             *     last one: now).
+             */
+            start: string;
+            /** Format: int64 */
+            total: number;
+        };
         /** @description What lifting every ban did. */
         UnbanAllAnswer: {
             /**
@@ -2944,6 +3247,215 @@ export interface operations {
             };
         };
     };
+    range_bans: {
+        parameters: {
+            query?: {
+                range?: components["schemas"]["TimeRange"];
+                origin?: components["schemas"]["Origin"];
+                jail?: components["schemas"]["JailName"];
+                page?: components["schemas"]["PageNumber"];
+                page_size?: components["schemas"]["PageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the range's bans. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paged_RangeBan"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_jail_name`: not a valid jail name; `invalid_origin`: origin must be auto, manual or blocklist; `invalid_range`: range must be 24h, 7d, 30d, 365d or all; `invalid_pagination`: page must be at least 1 and page_size between 1 and 500 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_query" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_pagination";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    bans_by_country: {
+        parameters: {
+            query?: {
+                range?: components["schemas"]["TimeRange"];
+                origin?: components["schemas"]["Origin"];
+                /** @description Also list this country's 200 newest bans of the range. */
+                country?: components["schemas"]["CountryCode"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bans per country, most first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ByCountry"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_origin`: origin must be auto, manual or blocklist; `invalid_range`: range must be 24h, 7d, 30d, 365d or all; `invalid_country`: country must be a two-letter ISO 3166 code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_query" | "invalid_origin" | "invalid_range" | "invalid_country";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    bans_by_jail: {
+        parameters: {
+            query?: {
+                range?: components["schemas"]["TimeRange"];
+                origin?: components["schemas"]["Origin"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bans per jail, most first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ByJail"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_origin`: origin must be auto, manual or blocklist; `invalid_range`: range must be 24h, 7d, 30d, 365d or all */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_query" | "invalid_origin" | "invalid_range";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ban_trend: {
+        parameters: {
+            query?: {
+                /** @description The window, cut into buckets of the setup time zone; `24h` by default. */
+                range?: components["schemas"]["TimeRange"];
+                /** @description Only bans of this origin. */
+                origin?: components["schemas"]["Origin"];
+                /** @description Only bans of this jail. */
+                jail?: components["schemas"]["JailName"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The range's buckets, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trend"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_jail_name`: not a valid jail name; `invalid_origin`: origin must be auto, manual or blocklist; `invalid_range`: range must be 24h, 7d, 30d, 365d or all */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_query" | "invalid_jail_name" | "invalid_origin" | "invalid_range";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     fail2ban_status: {
         parameters: {
             query?: never;
@@ -2963,6 +3475,56 @@ export interface operations {
                 };
             };
             401: components["responses"]["unauthorized"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    top_addresses: {
+        parameters: {
+            query?: {
+                range?: components["schemas"]["TimeRange"];
+                origin?: components["schemas"]["Origin"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The most banned addresses, most first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopAddresses"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_origin`: origin must be auto, manual or blocklist; `invalid_range`: range must be 24h, 7d, 30d, 365d or all */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_query" | "invalid_origin" | "invalid_range";
+                    };
+                };
+            };
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
@@ -3146,9 +3708,11 @@ export interface operations {
                 page_size?: components["schemas"]["PageSize"];
                 /** @description Only this address's bans. */
                 ip?: components["schemas"]["Address"];
+                /** @description Only addresses that start with this (`192.0.2.`). */
+                prefix?: components["schemas"]["AddressPrefix"];
                 jail?: components["schemas"]["JailName"];
                 origin?: components["schemas"]["Origin"];
-                /** @description Only bans that started in this window. */
+                /** @description Only bans that started in this window; the whole archive without it (or with `all`). */
                 range?: components["schemas"]["TimeRange"];
             };
             header?: never;
@@ -3163,11 +3727,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Paged_HistoryItem"];
+                    "application/json": components["schemas"]["Paged_ArchivedBan"];
                 };
             };
             401: components["responses"]["unauthorized"];
-            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_address`: not an IP address (or network); `invalid_jail_name`: not a valid jail name; `invalid_origin`: origin must be auto, manual or blocklist; `invalid_range`: range must be 24h, 7d, 30d or 365d; `invalid_pagination`: page must be at least 1 and page_size between 1 and 500 */
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_address`: not an IP address (or network); `invalid_jail_name`: not a valid jail name; `invalid_origin`: origin must be auto, manual or blocklist; `invalid_range`: range must be 24h, 7d, 30d, 365d or all; `invalid_address_prefix`: an address prefix has 1 to 45 hex digits, dots and colons; `invalid_pagination`: page must be at least 1 and page_size between 1 and 500 */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3175,7 +3739,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        error_code: "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_pagination";
+                        error_code: "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_address_prefix" | "invalid_pagination";
                     };
                 };
             };
@@ -3218,6 +3782,47 @@ export interface operations {
             };
             401: components["responses"]["unauthorized"];
             403: components["responses"]["csrf_header_missing"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    address_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The address. */
+                ip: components["schemas"]["Address"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The address's timeline. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressTimeline"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            422: components["responses"]["invalid_address"];
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
