@@ -137,8 +137,12 @@ async fn the_archive_keeps_filter_manual_and_imported_bans_after_their_unban() {
 
     // The first sync backfills the rest; the manual ban, archived as it happened, is not
     // copied twice.
+    // (Part of it may already be there: fail2ban's counters grew, which starts a sync.)
     let first = history_sync(&caller, &base, &cookie).await;
-    assert_eq!(first["archived"], 3, "{first}");
+    assert!(
+        first["archived"].as_u64().is_some_and(|n| n <= 3),
+        "{first}"
+    );
     let expected = vec![
         row("blocklist-import", "11.0.1.7", "blocklist", None),
         row("blocklist-import", "11.0.2.7", "blocklist", None),
