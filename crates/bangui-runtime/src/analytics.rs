@@ -17,7 +17,6 @@ use bangui_store::StoreError;
 use bangui_store::analytics::{GroupCount, Scope, WindowBan};
 use bangui_store::history::{HistoryEntry, HistoryFilter};
 use chrono::{DateTime, FixedOffset, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -203,16 +202,16 @@ impl Runtime {
         Ok(*self.0.time_zone.0.get_or_init(|| tz))
     }
 
-    async fn window(&self, range: TimeRange) -> Result<(Window, Tz), StoreError> {
-        let tz = self.time_zone().await?.tz();
+    async fn window(&self, range: TimeRange) -> Result<(Window, TimeZoneName), StoreError> {
+        let tz = self.time_zone().await?;
         let oldest = match range {
             TimeRange::All => self.db().oldest_ban().await?,
             _ => None,
         };
-        Ok((Window::new(range, Utc::now(), tz, oldest), tz))
+        Ok((Window::new(range, Utc::now(), tz.tz(), oldest), tz))
     }
 
-    async fn scope(&self, query: &RangeQuery) -> Result<(Scope, Window, Tz), StoreError> {
+    async fn scope(&self, query: &RangeQuery) -> Result<(Scope, Window, TimeZoneName), StoreError> {
         let (window, tz) = self.window(query.range).await?;
         let scope = Scope {
             since: Some(window.since()),
@@ -238,7 +237,7 @@ impl Runtime {
         Ok((self.range_bans_of(rows, tz).await, total))
     }
 
-    async fn range_bans_of(&self, rows: Vec<WindowBan>, tz: Tz) -> Vec<RangeBan> {
+    async fn range_bans_of(&self, rows: Vec<WindowBan>, tz: TimeZoneName) -> Vec<RangeBan> {
         let banned = self.banned_now(rows.iter().map(|r| r.jail.as_str())).await;
         rows.into_iter()
             .map(|r| {
@@ -272,9 +271,6 @@ impl Runtime {
             let Ok(jail) = JailName::parse(name) else {
                 continue;
             };
-            if status.jail(name).is_none() {
-                continue;
-            }
             match self.ban_list_at(&status, &jail).await {
                 Ok(list) => banned.extend(
                     list.active(now)
@@ -322,7 +318,7 @@ impl Runtime {
         Ok(Trend {
             range: query.range,
             width: window.width,
-            time_zone: self.time_zone().await?,
+            time_zone: tz,
             buckets,
         })
     }
@@ -413,7 +409,7 @@ impl Runtime {
         ip: IpAddr,
     ) -> Result<Option<AddressTimeline>, RuntimeError> {
         let ip = ip.to_canonical();
-        let tz = self.time_zone().await?.tz();
+        let tz = self.time_zone().await?;
         let (entries, country) =
             tokio::try_join!(self.db().address_history(ip), self.db().country(ip))?;
         let (Some(newest), Some(oldest)) = (entries.first(), entries.last()) else {
@@ -453,10 +449,11 @@ impl Runtime {
         query: &HistoryQuery,
         page: Page,
     ) -> Result<(Vec<ArchivedBan>, i64), RuntimeError> {
-        let tz = self.time_zone().await?.tz();
+        let tz = self.time_zone().await?;
         let since = match query.range {
-            Some(range) => Some(self.window(range).await?.0.since()),
-            None => None,
+            // `all` reaches back to the oldest ban: no bound.
+            None | Some(TimeRange::All) => None,
+            Some(range) => Some(Window::new(range, Utc::now(), tz.tz(), None).since()),
         };
         let filter = HistoryFilter {
             ip: query.ip,
@@ -473,11 +470,11 @@ impl Runtime {
     }
 }
 
-fn local(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
-    t.with_timezone(&tz).fixed_offset()
+fn local(t: DateTime<Utc>, tz: TimeZoneName) -> DateTime<FixedOffset> {
+    t.with_timezone(&tz.tz()).fixed_offset()
 }
 
-fn archived(e: HistoryEntry, tz: Tz) -> ArchivedBan {
+fn archived(e: HistoryEntry, tz: TimeZoneName) -> ArchivedBan {
     let matches = match e.matches {
         serde_json::Value::Array(lines) => lines
             .into_iter()

@@ -73,14 +73,14 @@ impl Runtime {
     #[tracing::instrument(skip_all, err)]
     pub async fn sync_archive(&self) -> Result<u64, ArchiveError> {
         let redis = self.redis();
-        let mut lock = None;
-        let deadline = tokio::time::Instant::now() + SYNC_WAIT;
-        while lock.is_none() && tokio::time::Instant::now() < deadline {
-            lock = redis.try_lock(SYNC_LOCK, SYNC_LOCK_TTL).await?;
-            if lock.is_none() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
+        let lock = redis
+            .lock_within(
+                SYNC_LOCK,
+                SYNC_LOCK_TTL,
+                SYNC_WAIT,
+                Duration::from_millis(100),
+            )
+            .await?;
         let result = self.copy_new_rows().await;
         if let Some(lock) = lock {
             redis.unlock(lock).await?;

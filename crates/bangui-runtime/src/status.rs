@@ -117,17 +117,15 @@ impl Runtime {
     /// fail2ban before the change).
     pub async fn refresh_status(&self) -> Result<Fail2banSnapshot, RuntimeError> {
         let redis = self.redis();
-        let mut waited = 0;
-        let lock = loop {
-            if let Some(lock) = redis.try_lock(REFRESH_LOCK, REFRESH_LOCK_TTL).await? {
-                break Some(lock);
-            }
-            if waited >= 200 {
-                break None; // the holder is stuck; refresh without the lock
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            waited += 1;
-        };
+        // Without the lock after two seconds: the holder is stuck; refresh all the same.
+        let lock = redis
+            .lock_within(
+                REFRESH_LOCK,
+                REFRESH_LOCK_TTL,
+                Duration::from_secs(2),
+                Duration::from_millis(10),
+            )
+            .await?;
         let previous = redis.fail2ban_snapshot().await?;
         let result = self.take_snapshot(previous.as_ref()).await;
         if let Some(lock) = lock {

@@ -78,6 +78,16 @@ impl Scope {
     }
 }
 
+/// Binds a [`Scope`] to `$1`–`$3` of a query written with [`scoped!`].
+macro_rules! bind_scope {
+    ($query:expr, $scope:expr) => {
+        $query
+            .bind($scope.since)
+            .bind($scope.origin())
+            .bind($scope.jail.as_deref())
+    };
+}
+
 impl Database {
     /// The newest bans of the scope (of one country, with `country`), after skipping `offset`.
     pub async fn window_bans(
@@ -87,17 +97,17 @@ impl Database {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<WindowBan>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(bind_scope!(
+            sqlx::query_as(concat!(
             "SELECT h.id, h.jail, h.ip, h.started_at, h.duration_secs, h.origin, g.country::text AS country, \
                (SELECT count(*) FROM ban_history x WHERE x.ip = h.ip) AS address_bans \
              FROM ban_history h LEFT JOIN geo_cache g ON g.ip = h.ip WHERE ",
             scoped!(),
             " AND ($4::text IS NULL OR g.country::text = $4) \
              ORDER BY h.started_at DESC, h.id DESC LIMIT $5 OFFSET $6"
-        ))
-        .bind(scope.since)
-        .bind(scope.origin())
-        .bind(scope.jail.as_deref())
+        )),
+            scope
+        )
         .bind(country)
         .bind(limit)
         .bind(offset)
@@ -107,13 +117,13 @@ impl Database {
 
     /// How many bans the scope holds.
     pub async fn window_count(&self, scope: &Scope) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(concat!(
-            "SELECT count(*) FROM ban_history h WHERE ",
-            scoped!()
-        ))
-        .bind(scope.since)
-        .bind(scope.origin())
-        .bind(scope.jail.as_deref())
+        Ok(bind_scope!(
+            sqlx::query_scalar(concat!(
+                "SELECT count(*) FROM ban_history h WHERE ",
+                scoped!()
+            )),
+            scope
+        )
         .fetch_one(self.pool())
         .await?)
     }
@@ -125,15 +135,15 @@ impl Database {
         scope: &Scope,
         starts: &[DateTime<Utc>],
     ) -> Result<Vec<BucketCount>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(bind_scope!(
+            sqlx::query_as(concat!(
             "SELECT h.origin, width_bucket(h.started_at, $4::timestamptz[]) AS bucket, count(*) AS bans \
              FROM ban_history h WHERE ",
             scoped!(),
             " GROUP BY 1, 2"
-        ))
-        .bind(scope.since)
-        .bind(scope.origin())
-        .bind(scope.jail.as_deref())
+        )),
+            scope
+        )
         .bind(starts)
         .fetch_all(self.pool())
         .await?)
@@ -141,30 +151,30 @@ impl Database {
 
     /// Bans and distinct addresses per country (`None`: unresolved), most bans first.
     pub async fn country_counts(&self, scope: &Scope) -> Result<Vec<GroupCount>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(bind_scope!(
+            sqlx::query_as(concat!(
             "SELECT g.country::text AS key, count(*) AS bans, count(DISTINCT h.ip) AS addresses \
              FROM ban_history h LEFT JOIN geo_cache g ON g.ip = h.ip WHERE ",
             scoped!(),
             " GROUP BY 1 ORDER BY 2 DESC, 1"
-        ))
-        .bind(scope.since)
-        .bind(scope.origin())
-        .bind(scope.jail.as_deref())
+        )),
+            scope
+        )
         .fetch_all(self.pool())
         .await?)
     }
 
     /// Bans and distinct addresses per jail, most bans first.
     pub async fn jail_counts(&self, scope: &Scope) -> Result<Vec<GroupCount>, StoreError> {
-        Ok(sqlx::query_as(concat!(
-            "SELECT h.jail AS key, count(*) AS bans, count(DISTINCT h.ip) AS addresses \
+        Ok(bind_scope!(
+            sqlx::query_as(concat!(
+                "SELECT h.jail AS key, count(*) AS bans, count(DISTINCT h.ip) AS addresses \
              FROM ban_history h WHERE ",
-            scoped!(),
-            " GROUP BY 1 ORDER BY 2 DESC, 1"
-        ))
-        .bind(scope.since)
-        .bind(scope.origin())
-        .bind(scope.jail.as_deref())
+                scoped!(),
+                " GROUP BY 1 ORDER BY 2 DESC, 1"
+            )),
+            scope
+        )
         .fetch_all(self.pool())
         .await?)
     }
@@ -175,16 +185,16 @@ impl Database {
         scope: &Scope,
         limit: i64,
     ) -> Result<Vec<AddressCount>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(bind_scope!(
+            sqlx::query_as(concat!(
             "SELECT h.ip, count(*) AS bans, max(h.started_at) AS last_started_at, \
                array_agg(DISTINCT h.jail ORDER BY h.jail) AS jails, min(g.country::text) AS country \
              FROM ban_history h LEFT JOIN geo_cache g ON g.ip = h.ip WHERE ",
             scoped!(),
             " GROUP BY h.ip ORDER BY 2 DESC, 3 DESC, 1 LIMIT $4"
-        ))
-        .bind(scope.since)
-        .bind(scope.origin())
-        .bind(scope.jail.as_deref())
+        )),
+            scope
+        )
         .bind(limit)
         .fetch_all(self.pool())
         .await?)

@@ -70,6 +70,28 @@ impl RedisStore {
         Ok(taken.map(|_| Lock { key, owner }))
     }
 
+    /// Takes the lock `name` for at most `ttl`, asking again every `every` while someone
+    /// holds it; `None` when it is still held after `wait` (its holder may be stuck: the
+    /// caller decides whether to go on without it).
+    pub async fn lock_within(
+        &self,
+        name: &str,
+        ttl: Duration,
+        wait: Duration,
+        every: Duration,
+    ) -> Result<Option<Lock>, StoreError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(lock) = self.try_lock(name, ttl).await? {
+                return Ok(Some(lock));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
     /// Extends a lock we hold by `ttl`. Returns whether it was still ours.
     pub async fn renew_lock(&self, lock: &Lock, ttl: Duration) -> Result<bool, StoreError> {
         let mut invocation = RENEW.key(&lock.key);

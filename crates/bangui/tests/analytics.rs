@@ -46,7 +46,7 @@ const MANUAL_IP: &str = "203.0.113.50";
 
 fn country_of(ip: &str) -> Option<&'static str> {
     if ip == MANUAL_IP {
-        return MANUAL_COUNTRY.get().copied().flatten();
+        return MANUAL_COUNTRY.get().and_then(Option::as_deref);
     }
     ADDRESSES
         .iter()
@@ -55,7 +55,7 @@ fn country_of(ip: &str) -> Option<&'static str> {
 }
 
 /// The country the job worker's lookup found for the manual ban's address.
-static MANUAL_COUNTRY: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+static MANUAL_COUNTRY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
 /// Ages well inside or well outside every range, whatever hour, day or week it is: a range's
 /// first bucket starts within one bucket (and a daylight-saving hour) of its nominal length.
@@ -233,9 +233,9 @@ async fn every_number_matches_a_count_of_the_seeded_archive() {
     )
     .await
     .expect("the manual ban's address was never looked up");
-    let manual_country: Option<&'static str> =
-        (looked_up != "-").then(|| &*Box::leak(looked_up.into_boxed_str()));
-    MANUAL_COUNTRY.set(manual_country).unwrap();
+    MANUAL_COUNTRY
+        .set((looked_up != "-").then_some(looked_up))
+        .unwrap();
     let all_time: BTreeMap<String, i64> = bans.iter().fold(BTreeMap::new(), |mut m, b| {
         *m.entry(b.ip.clone()).or_default() += 1;
         m
