@@ -99,9 +99,10 @@ pub async fn serve(
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     handle: metrics_exporter_prometheus::PrometheusHandle,
+    redis: bangui_store::RedisStore,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(listener, routes::metrics::only(handle), shutdown).await
+    serve_router(listener, routes::metrics::only(handle, redis), shutdown).await
 }
 
 async fn serve_router(

@@ -123,7 +123,7 @@ impl Runtime {
                 return Err(RuntimeError::JailNotFound(jail.to_string()));
             }
         }
-        self.refresh_status().await?;
+        self.refresh_after_reload().await?;
         Ok(!was_running)
     }
 
@@ -153,7 +153,7 @@ impl Runtime {
             }
             None => self.run_reload(&[]).await?,
         }
-        self.refresh_status().await?;
+        self.refresh_after_reload().await?;
         self.redis()
             .publish(&Event::JailsReloaded {
                 jail: jail.map(ToString::to_string),

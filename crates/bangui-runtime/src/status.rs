@@ -5,10 +5,12 @@
 //! its age. Whoever refreshes compares with the previous snapshot and announces what changed
 //! (fail2ban online/offline, jails started or stopped, counters).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bangui_core::Event;
-use bangui_store::runtime_state::{CapabilityFlags, Fail2banSnapshot, JailCounters};
+use bangui_core::{Event, JailName};
+use bangui_fail2ban::{Error as F2bError, ServerError};
+use bangui_store::runtime_state::{CapabilityFlags, Fail2banSnapshot, JailCounters, JailSettings};
 use bangui_store::{StoreError, now_ms};
 
 use crate::{Runtime, RuntimeError};
@@ -17,6 +19,19 @@ const REFRESH_LOCK: &str = "fail2ban-status-refresh";
 /// Longer than a refresh can take (fail2ban's own timeout), so the lock does not expire while
 /// its holder still works; short enough that a crashed holder blocks nobody for long.
 const REFRESH_LOCK_TTL: Duration = Duration::from_secs(15);
+/// How long the jail settings in the snapshot are reused instead of asked again (three
+/// commands per jail). A reload through bangui rereads them at once; this bounds how long a
+/// change made outside bangui takes to show.
+const SETTINGS_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// Whether a new snapshot may reuse the jail settings of the previous one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SettingsRead {
+    /// Reuse them while younger than [`SETTINGS_MAX_AGE`]; ask only for new jails.
+    Reuse,
+    /// Ask every jail (after a reload).
+    Reread,
+}
 
 /// A snapshot and how old it was when served.
 #[derive(Debug, Clone)]
@@ -94,7 +109,10 @@ impl Runtime {
             let latest = redis.fail2ban_snapshot().await?;
             let result = match latest {
                 Some(fresh) if age(&fresh) <= max_age => Ok(fresh),
-                previous => self.take_snapshot(previous.as_ref()).await,
+                previous => {
+                    self.take_snapshot(previous.as_ref(), SettingsRead::Reuse)
+                        .await
+                }
             };
             redis.unlock(lock).await?;
             return Ok(serve(result?, max_age));
@@ -109,13 +127,25 @@ impl Runtime {
             }
         }
         // The refreshing worker died: answer from here rather than hang.
-        Ok(serve(self.take_snapshot(None).await?, max_age))
+        Ok(serve(
+            self.take_snapshot(None, SettingsRead::Reuse).await?,
+            max_age,
+        ))
     }
 
     /// Takes a new snapshot now, after a change made through bangui, so that every worker's
     /// next answer shows it. Waits for a refresh another worker is doing (it may have asked
     /// fail2ban before the change).
     pub async fn refresh_status(&self) -> Result<Fail2banSnapshot, RuntimeError> {
+        self.refresh(SettingsRead::Reuse).await
+    }
+
+    /// [`Self::refresh_status`] after a reload: the jails' settings are read again too.
+    pub(crate) async fn refresh_after_reload(&self) -> Result<Fail2banSnapshot, RuntimeError> {
+        self.refresh(SettingsRead::Reread).await
+    }
+
+    async fn refresh(&self, settings: SettingsRead) -> Result<Fail2banSnapshot, RuntimeError> {
         let redis = self.redis();
         // Without the lock after two seconds: the holder is stuck; refresh all the same.
         let lock = redis
@@ -127,7 +157,7 @@ impl Runtime {
             )
             .await?;
         let previous = redis.fail2ban_snapshot().await?;
-        let result = self.take_snapshot(previous.as_ref()).await;
+        let result = self.take_snapshot(previous.as_ref(), settings).await;
         if let Some(lock) = lock {
             redis.unlock(lock).await?;
         }
@@ -139,10 +169,16 @@ impl Runtime {
     async fn take_snapshot(
         &self,
         previous: Option<&Fail2banSnapshot>,
+        settings: SettingsRead,
     ) -> Result<Fail2banSnapshot, StoreError> {
         let redis = self.redis();
-        let snapshot = match self.ask_fail2ban().await {
-            Ok((caps, jails)) => {
+        let snapshot = match self.ask_fail2ban(previous, settings).await {
+            Ok(Asked {
+                caps,
+                jails,
+                settings,
+                settings_read_at_ms,
+            }) => {
                 redis
                     .put_capability_flags(&CapabilityFlags {
                         version: caps.version.clone(),
@@ -155,6 +191,8 @@ impl Runtime {
                     jails,
                     taken_at_ms: now_ms(),
                     error: None,
+                    settings,
+                    settings_read_at_ms,
                 }
             }
             Err(e) => {
@@ -165,6 +203,8 @@ impl Runtime {
                     jails: previous.map(|p| p.jails.clone()).unwrap_or_default(),
                     taken_at_ms: now_ms(),
                     error: Some(e.kind().to_owned()),
+                    settings: previous.map(|p| p.settings.clone()).unwrap_or_default(),
+                    settings_read_at_ms: previous.map_or(0, |p| p.settings_read_at_ms),
                 }
             }
         };
@@ -180,10 +220,12 @@ impl Runtime {
 
     async fn ask_fail2ban(
         &self,
-    ) -> Result<(bangui_fail2ban::Capabilities, Vec<JailCounters>), bangui_fail2ban::Error> {
+        previous: Option<&Fail2banSnapshot>,
+        read: SettingsRead,
+    ) -> Result<Asked, F2bError> {
         let client = self.fail2ban();
         let caps = client.capabilities().await?;
-        let jails = client
+        let jails: Vec<JailCounters> = client
             .stats()
             .await?
             .into_iter()
@@ -196,8 +238,58 @@ impl Runtime {
                 backend: s.backend,
             })
             .collect();
-        Ok((caps, jails))
+        let reusable = previous.filter(|p| {
+            read == SettingsRead::Reuse
+                && p.settings_read_at_ms > 0
+                && now_ms().saturating_sub(p.settings_read_at_ms)
+                    <= SETTINGS_MAX_AGE.as_millis() as i64
+        });
+        let mut settings = BTreeMap::new();
+        for jail in &jails {
+            let known = reusable.and_then(|p| p.settings.get(&jail.name)).copied();
+            let found = match known {
+                Some(s) => Some(s),
+                None => self.jail_settings(&jail.name).await?,
+            };
+            if let Some(s) = found {
+                settings.insert(jail.name.clone(), s);
+            }
+        }
+        Ok(Asked {
+            caps,
+            jails,
+            settings,
+            settings_read_at_ms: reusable.map_or_else(now_ms, |p| p.settings_read_at_ms),
+        })
     }
+
+    /// A jail's settings; `None` if it stopped meanwhile (or has a name bangui would refuse).
+    async fn jail_settings(&self, name: &str) -> Result<Option<JailSettings>, F2bError> {
+        let Ok(jail) = JailName::parse(name) else {
+            return Ok(None);
+        };
+        let client = self.fail2ban();
+        let read = async {
+            Ok::<_, F2bError>(JailSettings {
+                ban_time: client.bantime(&jail).await?,
+                find_time: client.findtime(&jail).await?,
+                max_retry: client.maxretry(&jail).await?,
+            })
+        };
+        match read.await {
+            Ok(s) => Ok(Some(s)),
+            Err(F2bError::Server(ServerError::UnknownJail(_))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What one round of questions to fail2ban found.
+struct Asked {
+    caps: bangui_fail2ban::Capabilities,
+    jails: Vec<JailCounters>,
+    settings: BTreeMap<String, JailSettings>,
+    settings_read_at_ms: i64,
 }
 
 /// What changed between two snapshots, as events.
@@ -294,6 +386,8 @@ mod tests {
             jails,
             taken_at_ms: 0,
             error: None,
+            settings: BTreeMap::new(),
+            settings_read_at_ms: 0,
         }
     }
 

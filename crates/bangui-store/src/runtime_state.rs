@@ -1,6 +1,8 @@
 //! The fail2ban runtime state every worker serves: a snapshot of what fail2ban runs and counts,
 //! refreshed by one worker at a time, and the capability flags of the fail2ban version.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{RedisStore, StoreError};
@@ -25,6 +27,21 @@ pub struct Fail2banSnapshot {
     pub taken_at_ms: i64,
     /// Why fail2ban could not be asked, when it could not.
     pub error: Option<String>,
+    /// Settings of the running jails by name. Read less often than the counters: they change
+    /// only with a reload, which rereads them.
+    #[serde(default)]
+    pub settings: BTreeMap<String, JailSettings>,
+    /// When `settings` were read from fail2ban (0: never).
+    #[serde(default)]
+    pub settings_read_at_ms: i64,
+}
+
+/// The settings of a jail that the fail2ban exporter's metrics show, in seconds and failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailSettings {
+    pub ban_time: i64,
+    pub find_time: i64,
+    pub max_retry: i64,
 }
 
 /// What the connected fail2ban version can do.

@@ -38,7 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // With a listener of their own, the metrics are not served on the main one.
     let state_metrics = metrics_listener.is_none().then(|| metrics.clone());
     let state = AppState::new(
-        redis,
+        redis.clone(),
         db,
         runtime.clone(),
         queue.clone(),
@@ -69,6 +69,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(bangui_http::serve_metrics(
             listener,
             metrics,
+            redis,
             shutdown.clone().requested(),
         ))
     });

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use bangui_testkit::ListServer;
-use bangui_testkit::cluster::ClusterOptions;
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
 use common::imports::{create_source, finished, import_now, lab, with_job_workers};
 use common::{Caller, Fixture, cluster, eventually};
 use reqwest::StatusCode;
@@ -213,4 +213,169 @@ async fn traces_go_out_over_otlp_when_an_endpoint_is_set() {
     let body = String::from_utf8_lossy(&exported.body);
     assert!(body.contains("bangui"), "{body:?}");
     assert!(body.contains("request"), "{body:?}");
+}
+
+/// `fail2ban-client`'s own answer (the program operators run), as text.
+fn fail2ban_client(cluster: &Cluster, words: &[&str]) -> String {
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+    let output = std::process::Command::new("fail2ban-client")
+        .arg("-c")
+        .arg(f2b.config_dir())
+        .arg("-s")
+        .arg(f2b.socket())
+        .args(words)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{words:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The value after `label` in `fail2ban-client status`'s tree (`|- Currently failed:\t1`).
+fn status_field(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            l.split_once(&format!("{label}:"))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+}
+
+/// The `f2b_*` series of a worker's scrape, without HELP/TYPE lines, as `name{labels} value`.
+async fn f2b_series(caller: &Caller, base: &str) -> Vec<String> {
+    let text = caller
+        .http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut series: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("f2b_"))
+        .map(str::to_owned)
+        .collect();
+    series.sort();
+    series
+}
+
+/// What `/metrics` must say of fail2ban, worked out from `fail2ban-client` alone.
+fn expected_f2b_series(cluster: &Cluster) -> Vec<String> {
+    let overview = fail2ban_client(cluster, &["status"]);
+    let jails: Vec<String> = status_field(&overview, "Jail list")
+        .split(',')
+        .map(|j| j.trim().to_owned())
+        .collect();
+    let version = fail2ban_client(cluster, &["version"]).trim().to_owned();
+    let mut series = vec![
+        "f2b_up 1".to_owned(),
+        format!(
+            "f2b_jail_count {}",
+            status_field(&overview, "Number of jail")
+        ),
+        format!(
+            "f2b_version{{exporter=\"bangui {}\",fail2ban=\"{version}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        ),
+    ];
+    for jail in &jails {
+        let status = fail2ban_client(cluster, &["status", jail]);
+        for (metric, label) in [
+            ("f2b_jail_failed_current", "Currently failed"),
+            ("f2b_jail_failed_total", "Total failed"),
+            ("f2b_jail_banned_current", "Currently banned"),
+            ("f2b_jail_banned_total", "Total banned"),
+        ] {
+            series.push(format!(
+                "{metric}{{jail=\"{jail}\"}} {}",
+                status_field(&status, label)
+            ));
+        }
+        for (metric, setting) in [
+            ("f2b_config_jail_ban_time", "bantime"),
+            ("f2b_config_jail_find_time", "findtime"),
+            ("f2b_config_jail_max_retry", "maxretry"),
+            ("f2b_config_jail_max_retries", "maxretry"),
+        ] {
+            let value = fail2ban_client(cluster, &["get", jail, setting]);
+            series.push(format!("{metric}{{jail=\"{jail}\"}} {}", value.trim()));
+        }
+    }
+    series.sort();
+    series
+}
+
+#[tokio::test]
+async fn every_worker_exports_fail2ban_as_fail2ban_client_sees_it() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let (w0, w1) = (cluster.url(0), cluster.url(1));
+    let c = Some(cookie.as_str());
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+
+    // Counters that differ per jail: a manual ban, a ban fail2ban makes itself, a failure.
+    let banned = caller
+        .post(
+            &w0,
+            "/bans",
+            c,
+            json!({ "jail": "test", "ip": "203.0.113.7" }),
+        )
+        .await;
+    assert_eq!(banned.status, StatusCode::OK, "{}", banned.body);
+    f2b.append_failures("test-incr", "198.51.100.9", 3).unwrap();
+    f2b.append_failures("test", "198.51.100.10", 1).unwrap();
+    let fail2ban_saw = eventually(
+        Duration::from_secs(15),
+        Duration::from_millis(100),
+        async || {
+            let incr = fail2ban_client(&cluster, &["status", "test-incr"]);
+            let test = fail2ban_client(&cluster, &["status", "test"]);
+            (status_field(&incr, "Total banned") == "1"
+                && status_field(&test, "Currently failed") == "1")
+                .then_some(())
+        },
+    )
+    .await;
+    assert!(
+        fail2ban_saw.is_some(),
+        "fail2ban did not act on the log lines"
+    );
+
+    // A reload through bangui rereads the jails' settings at once.
+    std::fs::write(
+        f2b.config_dir().join("jail.d/metrics.local"),
+        "[test]\nbantime = 1234\nmaxretry = 4\n",
+    )
+    .unwrap();
+    let reloaded = caller.post(&w1, "/jails/test/reload", c, json!({})).await;
+    assert_eq!(reloaded.status, StatusCode::OK, "{}", reloaded.body);
+
+    let expected = expected_f2b_series(&cluster);
+    assert!(expected.contains(&"f2b_config_jail_ban_time{jail=\"test\"} 1234".to_owned()));
+    assert!(expected.contains(&"f2b_jail_banned_total{jail=\"test-incr\"} 1".to_owned()));
+    // The snapshot refreshes within its maximum age once a worker is asked for the status.
+    let seen = eventually(
+        Duration::from_secs(15),
+        Duration::from_millis(200),
+        async || {
+            caller.get(&w0, "/jails", c).await;
+            let (a, b) = (
+                f2b_series(&caller, &w0).await,
+                f2b_series(&caller, &w1).await,
+            );
+            (a == expected && b == expected).then_some(())
+        },
+    )
+    .await;
+    assert!(
+        seen.is_some(),
+        "expected {expected:#?}\nworker 0: {:#?}\nworker 1: {:#?}",
+        f2b_series(&caller, &w0).await,
+        f2b_series(&caller, &w1).await
+    );
 }
