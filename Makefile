@@ -36,6 +36,7 @@ bench: deps
 	$(CARGO) bench -p bangui --bench session_check
 	$(CARGO) bench -p bangui --bench jails_at_scale
 	$(CARGO) bench -p bangui --bench jobs_at_scale
+	$(CARGO) bench -p bangui --bench analytics_at_scale
 
 ## lint: formatting, clippy with warnings as errors, and the web API types up to date and typed
 lint: api-types-check

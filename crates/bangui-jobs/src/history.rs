@@ -70,5 +70,8 @@ pub(crate) async fn run_purge(
 ) -> Result<Value, BoxDynError> {
     let before = Utc::now() - chrono::Duration::days(i64::from(job.retention_days));
     let purged = context.db().purge_history(before).await?;
+    if purged > 0 {
+        context.runtime.archive_changed().await;
+    }
     Ok(json!({ "purged": purged }))
 }

@@ -14,7 +14,7 @@ use bangui_core::{
     TimeRange, TimeZoneName, Window,
 };
 use bangui_store::StoreError;
-use bangui_store::analytics::{GroupCount, Scope, WindowBan};
+use bangui_store::analytics::{BucketCount, GroupCount, Scope, WindowBan};
 use bangui_store::history::{HistoryEntry, HistoryFilter};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
@@ -231,10 +231,19 @@ impl Runtime {
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let limit = i64::from(page.size.get());
         let (rows, total) = tokio::try_join!(
-            self.db().window_bans(&scope, None, limit, offset),
-            self.db().window_count(&scope)
+            async { Ok(self.db().window_bans(&scope, None, limit, offset).await?) },
+            self.window_count(&scope)
         )?;
         Ok((self.range_bans_of(rows, tz).await, total))
+    }
+
+    /// How many bans `scope` holds (cached: a count of a year is a scan).
+    async fn window_count(&self, scope: &Scope) -> Result<i64, RuntimeError> {
+        let owned = scope.clone();
+        self.aggregate(format!("count:{}", scope.key()), move |rt| async move {
+            rt.db().window_count(&owned).await
+        })
+        .await
     }
 
     async fn range_bans_of(&self, rows: Vec<WindowBan>, tz: TimeZoneName) -> Vec<RangeBan> {
@@ -290,7 +299,13 @@ impl Runtime {
     /// The range's bans per bucket and origin.
     pub async fn ban_trend(&self, query: &RangeQuery) -> Result<Trend, RuntimeError> {
         let (scope, window, tz) = self.scope(query).await?;
-        let counts = self.db().bucket_counts(&scope, &window.starts).await?;
+        let starts = window.starts.clone();
+        let name = format!("trend:{}:{}:{}", tz.name(), starts.len(), scope.key());
+        let counts: Vec<BucketCount> = self
+            .aggregate(name, move |rt| async move {
+                rt.db().bucket_counts(&scope, &starts).await
+            })
+            .await?;
         let mut buckets: Vec<TrendBucket> = window
             .starts
             .iter()
@@ -330,9 +345,11 @@ impl Runtime {
         country: Option<CountryCode>,
     ) -> Result<ByCountry, RuntimeError> {
         let (scope, window, tz) = self.scope(query).await?;
+        let owned = scope.clone();
         let countries = self
-            .db()
-            .country_counts(&scope)
+            .aggregate(format!("countries:{}", scope.key()), move |rt| async move {
+                rt.db().country_counts(&owned).await
+            })
             .await?
             .into_iter()
             .map(|g: GroupCount| CountryBans {
@@ -343,9 +360,15 @@ impl Runtime {
             .collect();
         let bans = match country {
             Some(code) => {
+                // Cached (finding a rare country's newest bans can take a long walk); whether
+                // each is in force is asked afresh.
+                let name = format!("country-bans:{code}:{}", scope.key());
                 let rows = self
-                    .db()
-                    .window_bans(&scope, Some(code.as_str()), COUNTRY_BANS, 0)
+                    .aggregate(name, move |rt| async move {
+                        rt.db()
+                            .window_bans(&scope, Some(code.as_str()), COUNTRY_BANS, 0)
+                            .await
+                    })
                     .await?;
                 Some(self.range_bans_of(rows, tz).await)
             }
@@ -363,8 +386,9 @@ impl Runtime {
     pub async fn bans_by_jail(&self, query: &RangeQuery) -> Result<ByJail, RuntimeError> {
         let (scope, window, tz) = self.scope(query).await?;
         let jails = self
-            .db()
-            .jail_counts(&scope)
+            .aggregate(format!("jails:{}", scope.key()), move |rt| async move {
+                rt.db().jail_counts(&scope).await
+            })
             .await?
             .into_iter()
             .map(|g| JailBans {
@@ -384,8 +408,9 @@ impl Runtime {
     pub async fn top_addresses(&self, query: &RangeQuery) -> Result<TopAddresses, RuntimeError> {
         let (scope, window, tz) = self.scope(query).await?;
         let addresses = self
-            .db()
-            .top_addresses(&scope, TOP_ADDRESSES)
+            .aggregate(format!("top:{}", scope.key()), move |rt| async move {
+                rt.db().top_addresses(&scope, TOP_ADDRESSES).await
+            })
             .await?
             .into_iter()
             .map(|a| AddressBans {
@@ -462,7 +487,24 @@ impl Runtime {
             since,
             address_like: query.prefix.as_ref().map(AddressPrefix::like_pattern),
         };
-        let (entries, total) = self.db().history_page(&filter, page).await?;
+        // Without an address filter, the count is the one the dashboard caches.
+        let count = async {
+            match (&filter.ip, &filter.address_like) {
+                (None, None) => {
+                    let scope = Scope {
+                        since: filter.since,
+                        origin: filter.origin,
+                        jail: filter.jail.clone(),
+                    };
+                    self.window_count(&scope).await
+                }
+                _ => Ok(self.db().history_count(&filter).await?),
+            }
+        };
+        let (entries, total) = tokio::try_join!(
+            async { Ok(self.db().history_items(&filter, page).await?) },
+            count
+        )?;
         Ok((
             entries.into_iter().map(|e| archived(e, tz)).collect(),
             total,

@@ -137,7 +137,12 @@ impl Runtime {
 
     async fn archive(&self, records: Vec<BanRecord>) -> Result<u64, ArchiveError> {
         let bans: Vec<ArchivedBan> = records.into_iter().map(archived).collect();
-        Ok(self.db().archive_bans(&bans).await?)
+        if bans.is_empty() {
+            return Ok(0);
+        }
+        let archived = self.db().archive_bans(&bans).await?;
+        self.archive_changed().await;
+        Ok(archived)
     }
 
     /// A ban made through bangui goes into the archive at once: fail2ban's own row would be
@@ -154,8 +159,9 @@ impl Runtime {
             matches: serde_json::Value::Array(Vec::new()),
             origin: Origin::Manual,
         };
-        if let Err(e) = self.db().archive_bans(&[ban]).await {
-            tracing::error!(error = %e, "could not archive a ban");
+        match self.db().archive_bans(&[ban]).await {
+            Ok(_) => self.archive_changed().await,
+            Err(e) => tracing::error!(error = %e, "could not archive a ban"),
         }
     }
 
@@ -185,8 +191,9 @@ impl Runtime {
             }
             Lifted::All => self.db().mark_all_unbanned(by).await,
         };
-        if let Err(e) = marked {
-            tracing::error!(error = %e, "could not mark lifted bans in the archive");
+        match marked {
+            Ok(_) => self.archive_changed().await,
+            Err(e) => tracing::error!(error = %e, "could not mark lifted bans in the archive"),
         }
         Ok(count)
     }

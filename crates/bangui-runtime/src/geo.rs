@@ -205,6 +205,10 @@ impl Runtime {
         for chunk in answers.chunks(STORED_PER_STATEMENT) {
             self.db().store_countries(chunk, source.as_str()).await?;
         }
+        if !ips.is_empty() {
+            // The per-country figures of the archive follow its addresses' countries.
+            self.archive_changed().await;
+        }
         Ok((resolved, ips.len() - resolved))
     }
 }

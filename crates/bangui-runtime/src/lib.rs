@@ -9,6 +9,7 @@
 //! ([`Followups`]) and is announced as a live event ([`events`]).
 #![forbid(unsafe_code)]
 
+mod aggregates;
 pub mod analytics;
 pub mod archive;
 pub mod banlists;

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use bangui_core::Origin;
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
+use serde::{Deserialize, Serialize};
 
 use crate::history::HistoryEntry;
 use crate::{Database, StoreError};
@@ -30,7 +31,7 @@ macro_rules! scoped {
 }
 
 /// A ban of a window, as the dashboard lists it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct WindowBan {
     pub id: i64,
     pub jail: String,
@@ -45,7 +46,7 @@ pub struct WindowBan {
 }
 
 /// Bans of one origin in one bucket.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct BucketCount {
     #[sqlx(try_from = "String")]
     pub origin: Origin,
@@ -55,7 +56,7 @@ pub struct BucketCount {
 }
 
 /// Bans and distinct addresses of one group (a country, a jail).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct GroupCount {
     pub key: Option<String>,
     pub bans: i64,
@@ -63,7 +64,7 @@ pub struct GroupCount {
 }
 
 /// An address and its bans in a window.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct AddressCount {
     pub ip: IpNetwork,
     pub bans: i64,
@@ -75,6 +76,16 @@ pub struct AddressCount {
 impl Scope {
     fn origin(&self) -> Option<&'static str> {
         self.origin.map(Origin::as_str)
+    }
+
+    /// All of the scope in one string, to name what is cached of it.
+    pub fn key(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.since.map_or(0, |s| s.timestamp_micros()),
+            self.origin().unwrap_or("*"),
+            self.jail.as_deref().unwrap_or("*")
+        )
     }
 }
 

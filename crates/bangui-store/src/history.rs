@@ -154,43 +154,53 @@ impl Database {
         Ok(updated.rows_affected())
     }
 
-    /// Newest first; `page` counts from 1.
+    /// Newest first; `page` counts from 1. With how many bans match.
     pub async fn history_page(
         &self,
         filter: &HistoryFilter,
         page: Page,
     ) -> Result<(Vec<HistoryEntry>, i64), StoreError> {
+        tokio::try_join!(self.history_items(filter, page), self.history_count(filter))
+    }
+
+    /// A page of the bans that match, newest first; `page` counts from 1.
+    pub async fn history_items(
+        &self,
+        filter: &HistoryFilter,
+        page: Page,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-        let ip = filter.ip.map(IpNetwork::from);
-        let origin = filter.origin.map(Origin::as_str);
-        let items = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, jail, ip, started_at, duration_secs, ban_count, failures, matches, origin, unbanned_at, unbanned_by \
              FROM ban_history WHERE ($1::inet IS NULL OR ip = $1) AND ($2::text IS NULL OR jail = $2) \
              AND ($3::text IS NULL OR origin = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
              AND ($7::text IS NULL OR host(ip) LIKE $7) ORDER BY started_at DESC, id DESC LIMIT $5 OFFSET $6",
         )
-        .bind(ip)
+        .bind(filter.ip.map(IpNetwork::from))
         .bind(filter.jail.as_deref())
-        .bind(origin)
+        .bind(filter.origin.map(Origin::as_str))
         .bind(filter.since)
         .bind(i64::from(page.size.get()))
         .bind(offset)
         .bind(filter.address_like.as_deref())
         .fetch_all(self.pool())
-        .await?;
-        let total = sqlx::query_scalar(
+        .await?)
+    }
+
+    /// How many bans match.
+    pub async fn history_count(&self, filter: &HistoryFilter) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
             "SELECT count(*) FROM ban_history WHERE ($1::inet IS NULL OR ip = $1) AND ($2::text IS NULL OR jail = $2) \
              AND ($3::text IS NULL OR origin = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
              AND ($5::text IS NULL OR host(ip) LIKE $5)",
         )
-        .bind(ip)
+        .bind(filter.ip.map(IpNetwork::from))
         .bind(filter.jail.as_deref())
-        .bind(origin)
+        .bind(filter.origin.map(Origin::as_str))
         .bind(filter.since)
         .bind(filter.address_like.as_deref())
         .fetch_one(self.pool())
-        .await?;
-        Ok((items, total))
+        .await?)
     }
 
     /// Deletes archived bans that started before `before`; returns how many.

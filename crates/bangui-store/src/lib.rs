@@ -11,6 +11,7 @@
 //! [`StoreError::DatabaseUnavailable`]; pools reconnect by themselves when it returns.
 #![forbid(unsafe_code)]
 
+pub mod aggregate_cache;
 pub mod analytics;
 pub mod audit;
 pub mod banlist;

@@ -10,11 +10,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use bangui_testkit::cluster::Cluster;
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
 use bangui_testkit::postgres::psql;
 use chrono::{DateTime, Datelike, FixedOffset, SubsecRound, Timelike, Utc};
 use common::imports::{lab, with_job_workers};
-use common::{Caller, EventStream, PASSWORD, cluster, eventually};
+use common::{Caller, EventStream, Fixture, PASSWORD, cluster, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -705,4 +705,49 @@ async fn a_ban_fail2ban_makes_by_itself_reaches_the_dashboard_within_seconds() {
     // Open pages were told.
     let changed = events.next_of("archive_changed").await;
     assert!(changed.unwrap().data["archived"].as_u64() >= Some(1));
+}
+
+/// The aggregates are cached in Redis for all workers; a change made through bangui is in the
+/// very next answer of every worker, with no waiting.
+#[tokio::test]
+async fn cached_aggregates_show_a_change_at_once_on_every_worker() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let c = Some(cookie.as_str());
+    let jail_bans = |body: &Value| {
+        body["jails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["jail"] == "test")
+            .map_or(0, |j| j["bans"].as_i64().unwrap())
+    };
+    let paths = [
+        "/dashboard/bans?range=24h",
+        "/dashboard/bans/by-jail?range=24h",
+        "/history?range=24h",
+    ];
+    let mut before = Vec::new();
+    for path in paths {
+        // Asked twice: the second answer comes from the cache.
+        both(&caller, &cluster, &cookie, path).await;
+        before.push(both(&caller, &cluster, &cookie, path).await);
+    }
+    for (i, ip) in ["203.0.113.61", "203.0.113.62"].into_iter().enumerate() {
+        let base = cluster.url(i % 2);
+        let ban = caller
+            .post(&base, "/bans", c, json!({ "ip": ip, "jail": "test" }))
+            .await;
+        assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
+        let n = i as i64 + 1;
+        let bans = both(&caller, &cluster, &cookie, paths[0]).await;
+        assert_eq!(bans["total"], before[0]["total"].as_i64().unwrap() + n);
+        let by_jail = both(&caller, &cluster, &cookie, paths[1]).await;
+        assert_eq!(jail_bans(&by_jail), jail_bans(&before[1]) + n, "{by_jail}");
+        let history = both(&caller, &cluster, &cookie, paths[2]).await;
+        assert_eq!(history["total"], before[2]["total"].as_i64().unwrap() + n);
+    }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use bangui_testkit::cluster::{Cluster, ClusterOptions};
 use bangui_testkit::{Layout, Postgres, Redis};
 
-/// A benchmark's own Redis, PostgreSQL and one `bangui serve` worker (release build) on them,
+/// A benchmark's own Redis, PostgreSQL and `bangui serve` workers (release build) on them,
 /// with no API rate limit and warnings-only logs. Dropped in field order: the worker first.
 pub struct Stack {
     pub cluster: Cluster,
@@ -17,9 +17,14 @@ pub struct Stack {
 
 /// Starts a [`Stack`] with `fail2ban` (or none) and the benchmark's own `env` settings.
 pub fn stack(fail2ban: Option<Layout>, env: &[(&str, &str)]) -> Stack {
+    stack_of(1, fail2ban, env)
+}
+
+/// [`stack`] with `workers` workers.
+pub fn stack_of(workers: usize, fail2ban: Option<Layout>, env: &[(&str, &str)]) -> Stack {
     let redis = Redis::start().unwrap();
     let postgres = Postgres::start().unwrap();
-    let mut options = ClusterOptions::workers(1)
+    let mut options = ClusterOptions::workers(workers)
         .env("BANGUI_API_REQUESTS_PER_MINUTE", "1000000000")
         .env("RUST_LOG", "warn");
     for (k, v) in env {
