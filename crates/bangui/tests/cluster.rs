@@ -694,9 +694,11 @@ async fn forty_concurrent_status_calls_on_a_stale_snapshot_ask_fail2ban_once() {
         .filter(|l| l.contains("Command: ["))
         .count();
     eprintln!("{commands} fail2ban commands for 40 concurrent status requests");
-    // One refresh on fail2ban 1.0.2: version, status and `status <jail> short` per jail.
+    // One refresh on fail2ban 1.0.2: version, status and `status <jail> short` per jail, and,
+    // as the stale snapshot holds no jail settings, `get <jail> bantime|findtime|maxretry`
+    // (2 + 3 + 9). A second refresh would add at least 5.
     assert!(
-        (1..=6).contains(&commands),
+        (1..=14).contains(&commands),
         "{commands} fail2ban commands for 40 requests:\n{after_marker}"
     );
 }
