@@ -80,6 +80,42 @@ impl Runtime {
         Ok(entry.value)
     }
 
+    /// Follows PostgreSQL's notifications that the archive changed, marking the cached
+    /// aggregates out of date on each, until `shutdown`. Writes made behind bangui's back (or
+    /// while the connection was lost) are caught this way, within moments of their commit.
+    pub async fn follow_archive_changes(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return,
+                e = self.follow_archive_changes_once() => {
+                    tracing::warn!(error = %e, "lost the archive's change notifications; listening again");
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// Listens until an error, which it returns.
+    async fn follow_archive_changes_once(&self) -> StoreError {
+        let mut changes = match self.db().archive_changes().await {
+            Ok(changes) => changes,
+            Err(e) => return e,
+        };
+        // Whatever changed while nobody here listened.
+        self.archive_changed().await;
+        loop {
+            match changes.next().await {
+                // A change, or a reconnection that may have missed some: either way, anew.
+                Ok(_) => self.archive_changed().await,
+                Err(e) => return e,
+            }
+        }
+    }
+
     /// Says that the archive or the geo cache changed: every cached aggregate is out of date.
     /// Called after the change committed; a failure only delays the news (logged).
     pub async fn archive_changed(&self) {

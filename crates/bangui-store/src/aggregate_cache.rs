@@ -1,8 +1,10 @@
 //! Aggregates of the ban archive cached in Redis, valid for one generation of the archive.
 //!
-//! Whatever writes the archive or the geo cache bumps the generation after it committed; an
-//! aggregate computed under an older generation is out of date. A reader that takes the
-//! generation before it computes can only store an answer at least as new as that generation.
+//! Whatever writes the archive or the geo cache bumps the generation after it committed: bangui's
+//! own writers at once, anything else through PostgreSQL's notification at commit, which every
+//! worker follows ([`ArchiveChanges`]). An aggregate computed under an older generation is out
+//! of date. A reader that takes the generation before it computes can only store an answer at
+//! least as new as that generation.
 
 use std::time::Duration;
 
@@ -65,5 +67,29 @@ impl RedisStore {
             redis::cmd("INCR").arg(self.key(GENERATION)),
         )
         .await
+    }
+}
+
+/// The channel migration 0007's triggers notify when the archive or the geo cache changed.
+const CHANNEL: &str = "bangui_archive_changed";
+
+/// Notifications that the archive or the geo cache changed, on a connection of their own.
+#[allow(missing_debug_implementations)] // a live connection
+pub struct ArchiveChanges(sqlx::postgres::PgListener);
+
+impl crate::Database {
+    /// Starts listening for changes of the archive, whoever makes them.
+    pub async fn archive_changes(&self) -> Result<ArchiveChanges, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(self.pool()).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(ArchiveChanges(listener))
+    }
+}
+
+impl ArchiveChanges {
+    /// Waits for the next change. `false`: the connection was lost and is back, and changes
+    /// made meanwhile were not seen.
+    pub async fn next(&mut self) -> Result<bool, StoreError> {
+        Ok(self.0.try_recv().await?.is_some())
     }
 }

@@ -340,7 +340,8 @@ async fn main() {
     for bans in SIZES {
         let started = Instant::now();
         let address = load(&pool, bans, Utc::now()).await;
-        // Written behind bangui's back: say so, as bangui's own writers do.
+        // Written behind bangui's back: the workers hear of it at commit, but say so now, as
+        // bangui's own writers do, so that no answer below can come from the previous size.
         redis.bump_archive_generation().await.unwrap();
         println!(
             "loaded {bans} bans ({} addresses) in {:.1} s",

@@ -57,6 +57,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let shutdown = Shutdown::listen();
     let grace = Duration::from_secs(args.shutdown_timeout_seconds);
+    tokio::spawn(
+        runtime
+            .clone()
+            .follow_archive_changes(shutdown.clone().requested()),
+    );
     let jobs = args.jobs.then(|| {
         let context = args.job_args.context(runtime, queue);
         tokio::spawn(bangui_jobs::run(

@@ -750,4 +750,24 @@ async fn cached_aggregates_show_a_change_at_once_on_every_worker() {
         let history = both(&caller, &cluster, &cookie, paths[2]).await;
         assert_eq!(history["total"], before[2]["total"].as_i64().unwrap() + n);
     }
+
+    // A row written behind bangui's back: PostgreSQL's notification at commit reaches the
+    // workers, which compute afresh.
+    psql(
+        &cluster.database_url,
+        "INSERT INTO ban_history (jail, ip, started_at, duration_secs, origin) \
+         VALUES ('test', '203.0.113.63', now(), 600, 'auto')",
+    )
+    .unwrap();
+    let expected = before[0]["total"].as_i64().unwrap() + 3;
+    let seen = eventually(
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+        async || {
+            let bans = both(&caller, &cluster, &cookie, paths[0]).await;
+            (bans["total"] == expected).then_some(())
+        },
+    )
+    .await;
+    assert!(seen.is_some(), "a row inserted by psql never counted");
 }
