@@ -487,18 +487,29 @@ impl Runtime {
             since,
             address_like: query.prefix.as_ref().map(AddressPrefix::like_pattern),
         };
-        // Without an address filter, the count is the one the dashboard caches.
+        // Cached: a count of a year, or of a short prefix, is a scan. Without an address
+        // filter, it is the dashboard's count of the same scope.
         let count = async {
-            match (&filter.ip, &filter.address_like) {
-                (None, None) => {
-                    let scope = Scope {
-                        since: filter.since,
-                        origin: filter.origin,
-                        jail: filter.jail.clone(),
-                    };
-                    self.window_count(&scope).await
+            let scope = Scope {
+                since: filter.since,
+                origin: filter.origin,
+                jail: filter.jail.clone(),
+            };
+            match (filter.ip, &filter.address_like) {
+                (None, None) => self.window_count(&scope).await,
+                (ip, like) => {
+                    let name = format!(
+                        "history-count:{}:{}:{}",
+                        ip.map(|i| i.to_string()).unwrap_or_default(),
+                        like.as_deref().unwrap_or_default(),
+                        scope.key()
+                    );
+                    let filter = filter.clone();
+                    self.aggregate(name, move |rt| async move {
+                        rt.db().history_count(&filter).await
+                    })
+                    .await
                 }
-                _ => Ok(self.db().history_count(&filter).await?),
             }
         };
         let (entries, total) = tokio::try_join!(
