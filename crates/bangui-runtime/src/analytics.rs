@@ -171,7 +171,10 @@ pub struct AddressTimeline {
     pub totals: TimelineTotals,
     /// The jails banning it now; `null` when fail2ban cannot be asked.
     pub banned_in: Option<Vec<String>>,
-    /// Newest first.
+    /// The page of `bans` (from 1) and its size; `totals.bans` says how many there are.
+    pub page: u32,
+    pub page_size: u32,
+    /// A page of its bans, newest first.
     pub bans: Vec<ArchivedBan>,
 }
 
@@ -428,43 +431,55 @@ impl Runtime {
         })
     }
 
-    /// The archive's timeline of `ip`; `None` when it never saw the address.
+    /// The archive's timeline of `ip` with a page of its bans; `None` when it never saw the
+    /// address.
     pub async fn address_timeline(
         &self,
         ip: IpAddr,
+        page: Page,
     ) -> Result<Option<AddressTimeline>, RuntimeError> {
         let ip = ip.to_canonical();
         let tz = self.time_zone().await?;
-        let (entries, country) =
-            tokio::try_join!(self.db().address_history(ip), self.db().country(ip))?;
-        let (Some(newest), Some(oldest)) = (entries.first(), entries.last()) else {
+        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+        let limit = i64::from(page.size.get());
+        // Cached: a repeat offender can have thousands of bans to add up.
+        let summary = self.aggregate(format!("address:{ip}"), move |rt| async move {
+            rt.db().address_summary(ip).await
+        });
+        let (summary, entries, country) = tokio::try_join!(
+            summary,
+            async { Ok(self.db().address_history(ip, limit, offset).await?) },
+            async { Ok(self.db().country(ip).await?) }
+        )?;
+        let Some(summary) = summary else {
             return Ok(None);
         };
-        let (first_seen, last_seen) = (local(oldest.started_at, tz), local(newest.started_at, tz));
-        let jails: Vec<&str> = entries.iter().map(|e| e.jail.as_str()).collect();
-        let banned_in = self.banned_now(jails.iter().copied()).await.map(|banned| {
-            let mut in_force: Vec<String> = banned
-                .into_iter()
-                .filter(|(_, i)| *i == ip)
-                .map(|(jail, _)| jail)
-                .collect();
-            in_force.sort();
-            in_force
-        });
-        let bans: Vec<ArchivedBan> = entries.into_iter().map(|e| archived(e, tz)).collect();
-        let totals = TimelineTotals {
-            bans: bans.len() as i64,
-            failures: bans.iter().map(|b| i64::from(b.failures)).sum(),
-            matches: bans.iter().map(|b| b.matches.len() as i64).sum(),
-        };
+        let banned_in = self
+            .banned_now(summary.jails.iter().map(String::as_str))
+            .await
+            .map(|banned| {
+                let mut in_force: Vec<String> = banned
+                    .into_iter()
+                    .filter(|(_, i)| *i == ip)
+                    .map(|(jail, _)| jail)
+                    .collect();
+                in_force.sort();
+                in_force
+            });
         Ok(Some(AddressTimeline {
             ip: ip.into(),
             country: NamedCountry::of(country.and_then(|c| c.country).as_deref()),
-            first_seen,
-            last_seen,
-            totals,
+            first_seen: local(summary.first_seen, tz),
+            last_seen: local(summary.last_seen, tz),
+            totals: TimelineTotals {
+                bans: summary.bans,
+                failures: summary.failures,
+                matches: summary.matches,
+            },
             banned_in,
-            bans,
+            page: page.number.get(),
+            page_size: page.size.get(),
+            bans: entries.into_iter().map(|e| archived(e, tz)).collect(),
         }))
     }
 

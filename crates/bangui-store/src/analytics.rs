@@ -63,6 +63,19 @@ pub struct GroupCount {
     pub addresses: i64,
 }
 
+/// All archived bans of one address, added up.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct AddressSummary {
+    pub bans: i64,
+    pub failures: i64,
+    /// Matched log lines kept with its bans.
+    pub matches: i64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// The jails that banned it, by name.
+    pub jails: Vec<String>,
+}
+
 /// An address and its bans in a window.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct AddressCount {
@@ -211,14 +224,35 @@ impl Database {
         .await?)
     }
 
-    /// Every archived ban of `ip`, newest first.
-    pub async fn address_history(&self, ip: IpAddr) -> Result<Vec<HistoryEntry>, StoreError> {
+    /// A page of the archived bans of `ip`, newest first.
+    pub async fn address_history(
+        &self,
+        ip: IpAddr,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, jail, ip, started_at, duration_secs, ban_count, failures, matches, origin, unbanned_at, unbanned_by \
-             FROM ban_history WHERE ip = $1 ORDER BY started_at DESC, id DESC",
+             FROM ban_history WHERE ip = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3",
         )
         .bind(IpNetwork::from(ip))
+        .bind(limit)
+        .bind(offset)
         .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// What all archived bans of `ip` add up to; `None` when the archive never saw it.
+    pub async fn address_summary(&self, ip: IpAddr) -> Result<Option<AddressSummary>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT count(*) AS bans, coalesce(sum(failures), 0)::bigint AS failures, \
+               coalesce(sum(CASE WHEN jsonb_typeof(matches) = 'array' THEN jsonb_array_length(matches) ELSE 0 END), 0)::bigint AS matches, \
+               min(started_at) AS first_seen, max(started_at) AS last_seen, \
+               array_agg(DISTINCT jail ORDER BY jail) AS jails \
+             FROM ban_history WHERE ip = $1 HAVING count(*) > 0",
+        )
+        .bind(IpNetwork::from(ip))
+        .fetch_optional(self.pool())
         .await?)
     }
 

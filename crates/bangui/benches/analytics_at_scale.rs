@@ -95,8 +95,8 @@ fn address(i: usize) -> IpAddr {
     }
 }
 
-/// Replaces the archive and the geo cache with `bans` generated bans; returns an address
-/// banned a few times (the most banned ones have thousands of bans).
+/// Replaces the archive and the geo cache with `bans` generated bans; returns the most banned
+/// address (about 1.4% of all bans: 13,700 at 1M).
 async fn load(pool: &PgPool, bans: usize, now: DateTime<Utc>) -> IpAddr {
     let mut rng = Rng(bans as u64);
     let countries = countries();

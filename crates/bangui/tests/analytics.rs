@@ -481,6 +481,25 @@ async fn every_number_matches_a_count_of_the_seeded_archive() {
         Some(theirs.iter().map(|b| b.matches as u64).sum())
     );
     assert_eq!(timeline["bans"].as_array().unwrap().len(), theirs.len());
+    // Its bans a page at a time, newest first; the totals stay those of all of them.
+    assert!(theirs.len() >= 2, "the seed gives {ip} several bans");
+    let mut paged = Vec::new();
+    for page in 1..=theirs.len() + 1 {
+        let one = both(
+            &caller,
+            &cluster,
+            &cookie,
+            &format!("/history/{ip}?page={page}&page_size=1"),
+        )
+        .await;
+        assert_eq!(one["totals"], timeline["totals"]);
+        assert_eq!(
+            (one["page"].as_u64(), one["page_size"].as_u64()),
+            (Some(page as u64), Some(1))
+        );
+        paged.extend(one["bans"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(Value::Array(paged), timeline["bans"]);
     let first = theirs.iter().map(|b| b.at).min().unwrap();
     let last = theirs.iter().map(|b| b.at).max().unwrap();
     assert_eq!(time(&timeline["first_seen"]).with_timezone(&Utc), first);

@@ -509,7 +509,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything the archive knows about an address: each ban with its matched lines and how it ended, totals, country, first and last seen, where it is banned now. */
+        /** Everything the archive knows about an address: totals, country, first and last seen, where it is banned now, and a page of its bans (newest first) with their matched lines and how each ended. */
         get: operations["address_history"];
         put?: never;
         post?: never;
@@ -789,7 +789,7 @@ export interface components {
         AddressTimeline: {
             /** @description The jails banning it now; `null` when fail2ban cannot be asked. */
             banned_in?: string[] | null;
-            /** @description Newest first. */
+            /** @description A page of its bans, newest first. */
             bans: components["schemas"]["ArchivedBan"][];
             country?: components["schemas"]["NamedCountry"] | null;
             /** Format: date-time */
@@ -797,6 +797,13 @@ export interface components {
             ip: components["schemas"]["Address"];
             /** Format: date-time */
             last_seen: string;
+            /**
+             * Format: int32
+             * @description The page of `bans` (from 1) and its size; `totals.bans` says how many there are.
+             */
+            page: number;
+            /** Format: int32 */
+            page_size: number;
             totals: components["schemas"]["TimelineTotals"];
         };
         /** @description An archived ban, every detail. */
@@ -3800,7 +3807,10 @@ export interface operations {
     };
     address_history: {
         parameters: {
-            query?: never;
+            query?: {
+                page?: components["schemas"]["PageNumber"];
+                page_size?: components["schemas"]["PageSize"];
+            };
             header?: never;
             path: {
                 /** @description The address. */
@@ -3822,7 +3832,18 @@ export interface operations {
             400: components["responses"]["bad_request"];
             401: components["responses"]["unauthorized"];
             404: components["responses"]["not_found"];
-            422: components["responses"]["invalid_address"];
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_address`: not an IP address (or network) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_query" | "invalid_address";
+                    };
+                };
+            };
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */

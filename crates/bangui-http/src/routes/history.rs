@@ -36,6 +36,17 @@ pub struct HistoryParams {
     pub range: Option<TimeRange>,
 }
 
+/// `?page=&page_size=` of an address's bans.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineParams {
+    #[serde(default)]
+    pub page: PageNumber,
+    #[serde(default)]
+    pub page_size: PageSize,
+}
+
 /// `GET /history`: archived bans, newest first.
 #[utoipa::path(get, path = "/history", tag = "history", operation_id = "history",
     params(HistoryParams),
@@ -60,20 +71,21 @@ pub async fn list(
     Ok(Json(Paged::new(page, items, total)))
 }
 
-/// `GET /history/{ip}`: everything the archive knows about an address: each ban with its
-/// matched lines and how it ended, totals, country, first and last seen, where it is banned
-/// now.
+/// `GET /history/{ip}`: everything the archive knows about an address: totals, country, first
+/// and last seen, where it is banned now, and a page of its bans (newest first) with their
+/// matched lines and how each ended.
 #[utoipa::path(get, path = "/history/{ip}", tag = "history", operation_id = "address_history",
-    params(("ip" = Address, Path, description = "The address.")),
+    params(("ip" = Address, Path, description = "The address."), TimelineParams),
     responses((status = 200, description = "The address's timeline.", body = AddressTimeline)),
     extensions(("x-error-codes" = json!([ErrorCode::InvalidAddress, ErrorCode::NotFound]))))]
 pub async fn address(
     State(state): State<AppState>,
     ApiPath(ip): ApiPath<Address>,
+    ApiQuery(p): ApiQuery<TimelineParams>,
 ) -> Result<Json<AddressTimeline>, ApiError> {
     state
         .runtime
-        .address_timeline(ip.ip())
+        .address_timeline(ip.ip(), Page::new(p.page, p.page_size))
         .await?
         .map(Json)
         .ok_or_else(|| {
