@@ -124,8 +124,9 @@ impl Database {
         Ok(bind_scope!(
             sqlx::query_as(concat!(
             "SELECT h.id, h.jail, h.ip, h.started_at, h.duration_secs, h.origin, g.country::text AS country, \
-               (SELECT count(*) FROM ban_history x WHERE x.ip = h.ip) AS address_bans \
-             FROM ban_history h LEFT JOIN geo_cache g ON g.ip = h.ip WHERE ",
+               coalesce(c.bans, 0) AS address_bans \
+             FROM ban_history h LEFT JOIN geo_cache g ON g.ip = h.ip \
+             LEFT JOIN address_ban_counts c ON c.ip = h.ip WHERE ",
             scoped!(),
             " AND ($4::text IS NULL OR g.country::text = $4) \
              ORDER BY h.started_at DESC, h.id DESC LIMIT $5 OFFSET $6"

@@ -376,6 +376,22 @@ async fn the_archive_deduplicates_marks_unbans_and_purges_by_age() {
     ];
     assert_eq!(db.archive_bans(&bans).await.unwrap(), 4);
     assert_eq!(db.archive_bans(&bans).await.unwrap(), 0);
+    // The per-address counts the triggers keep: rows that were not inserted do not count.
+    let counts = async || -> Vec<(String, i64)> {
+        sqlx::query_as("SELECT host(ip), bans FROM address_ban_counts ORDER BY ip")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+    };
+    let count = |ip: &str, n: i64| (ip.to_owned(), n);
+    assert_eq!(
+        counts().await,
+        [
+            count("192.0.2.1", 2),
+            count("192.0.2.2", 1),
+            count("192.0.2.3", 1)
+        ]
+    );
 
     // Only bans still in force are marked lifted.
     let ips = [
@@ -427,6 +443,7 @@ async fn the_archive_deduplicates_marks_unbans_and_purges_by_age() {
         2
     );
     assert_eq!(db.purge_history(now - Span::days(365)).await.unwrap(), 2);
+    assert_eq!(counts().await, [count("192.0.2.1", 2)]);
     assert_eq!(
         db.history_page(&HistoryFilter::default(), Page::of(1, 10).unwrap())
             .await
