@@ -19,14 +19,10 @@ impl Runtime {
         let settings = self.settings();
         let lock_ttl = settings.reload_timeout + Duration::from_secs(5);
         let redis = self.redis();
-        let mut lock = None;
-        for _ in 0..(lock_ttl.as_millis() / 20) {
-            if let Some(l) = redis.try_lock(RELOAD_LOCK, lock_ttl).await? {
-                lock = Some(l);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // As long as a reload may take: a holder still at it after that is stuck.
+        let lock = redis
+            .lock_within(RELOAD_LOCK, lock_ttl, lock_ttl, Duration::from_millis(20))
+            .await?;
         let Some(lock) = lock else {
             return Err(RuntimeError::Reload(
                 "another reload is still running".into(),
