@@ -154,15 +154,6 @@ impl Database {
         Ok(updated.rows_affected())
     }
 
-    /// Newest first; `page` counts from 1. With how many bans match.
-    pub async fn history_page(
-        &self,
-        filter: &HistoryFilter,
-        page: Page,
-    ) -> Result<(Vec<HistoryEntry>, i64), StoreError> {
-        tokio::try_join!(self.history_items(filter, page), self.history_count(filter))
-    }
-
     /// A page of the bans that match, newest first; `page` counts from 1.
     pub async fn history_items(
         &self,

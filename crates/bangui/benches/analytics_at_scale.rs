@@ -239,6 +239,17 @@ fn requests(address: IpAddr, country: &str) -> Vec<(String, String)> {
     all
 }
 
+/// `GET url` with the session cookie, read to the end; how long it took. A failed answer
+/// stops the benchmark.
+async fn timed_get(http: &reqwest::Client, url: &str, cookie: &str) -> Duration {
+    let started = Instant::now();
+    let response = http.get(url).header("cookie", cookie).send().await.unwrap();
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    assert!(status.is_success(), "{url}: {status} {body:?}");
+    started.elapsed()
+}
+
 /// Sends each request once, one after the other; how long each took.
 async fn first_answers(
     http: &reqwest::Client,
@@ -249,17 +260,7 @@ async fn first_answers(
     let mut took = Vec::new();
     for (i, (_, path)) in requests.iter().enumerate() {
         let url = format!("{}/api/v1{path}", bases[i % 2]);
-        let started = Instant::now();
-        let response = http
-            .get(&url)
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body = response.bytes().await.unwrap();
-        assert!(status.is_success(), "{url}: {status} {body:?}");
-        took.push(started.elapsed());
+        took.push(timed_get(http, &url, cookie).await);
     }
     took
 }
@@ -281,17 +282,7 @@ async fn measure(
             let url = format!("{}/api/v1{path}", bases[n % 2]);
             let (http, cookie) = (http.clone(), cookie.to_owned());
             inflight.push(tokio::spawn(async move {
-                let started = Instant::now();
-                let response = http
-                    .get(&url)
-                    .header("cookie", cookie)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = response.status();
-                let body = response.bytes().await.unwrap();
-                assert!(status.is_success(), "{url}: {status} {body:?}");
-                (i, started.elapsed())
+                (i, timed_get(&http, &url, &cookie).await)
             }));
             n += 1;
         }

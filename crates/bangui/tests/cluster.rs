@@ -752,15 +752,7 @@ async fn operations_metrics_logs_headers_and_graceful_stop() {
     );
     let request_id = live.headers["x-request-id"].to_str().unwrap().to_owned();
 
-    let metrics = caller
-        .http
-        .get(format!("{}/metrics", cluster.url(0)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = caller.metrics(&cluster.url(0)).await;
     let line = metrics
         .lines()
         .find(|l| {

@@ -242,15 +242,7 @@ fn status_field(text: &str, label: &str) -> String {
 
 /// The `f2b_*` series of a worker's scrape, without HELP/TYPE lines, as `name{labels} value`.
 async fn f2b_series(caller: &Caller, base: &str) -> Vec<String> {
-    let text = caller
-        .http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = caller.metrics(base).await;
     let mut series: Vec<String> = text
         .lines()
         .filter(|l| l.starts_with("f2b_"))

@@ -172,6 +172,19 @@ impl Caller {
     }
 
     /// Setup through worker 0 and a login; returns the session cookie.
+    /// The Prometheus text a worker's `GET /metrics` answers (`base`: its main or metrics
+    /// listener).
+    pub async fn metrics(&self, base: &str) -> String {
+        self.http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn ready_session(&self, cluster: &Cluster) -> String {
         assert_eq!(
             self.setup(&cluster.url(0), PASSWORD).await.status,
