@@ -160,7 +160,19 @@ impl Runtime {
             origin: Origin::Manual,
         };
         match self.db().archive_bans(&[ban]).await {
-            Ok(_) => self.archive_changed().await,
+            Ok(archived) => {
+                self.archive_changed().await;
+                // Pages showing the archive refresh on this event; the sync that later finds
+                // fail2ban's row of this ban finds it archived and announces nothing.
+                if archived > 0
+                    && let Err(e) = self
+                        .redis()
+                        .publish(&Event::ArchiveChanged { archived })
+                        .await
+                {
+                    tracing::warn!(error = %e, "could not announce an archived ban");
+                }
+            }
             Err(e) => tracing::error!(error = %e, "could not archive a ban"),
         }
     }

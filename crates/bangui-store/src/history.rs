@@ -71,6 +71,9 @@ fn distinct_bans(bans: &[ArchivedBan]) -> Vec<&ArchivedBan> {
     kept
 }
 
+/// The advisory lock key that serialises archive writes (any constant no other lock uses).
+const ARCHIVE_WRITE_LOCK: i64 = 0x6261_6e67_7569_0001;
+
 /// Two bans of one jail and address that start this close are one ban.
 const DEDUPE_SECS: i64 = 2;
 
@@ -92,6 +95,14 @@ impl Database {
         let failures: Vec<i32> = bans.iter().map(|b| b.failures).collect();
         let matches: Vec<&serde_json::Value> = bans.iter().map(|b| &b.matches).collect();
         let origins: Vec<&str> = bans.iter().map(|b| b.origin.as_str()).collect();
+        // One archive write at a time across the cluster: a ban made through bangui is archived
+        // by its worker while another worker's sync copies fail2ban's row of it (a second
+        // apart). Without the lock both see no neighbour and both insert.
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ARCHIVE_WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
         let inserted = sqlx::query(
             "WITH incoming AS ( \
                SELECT DISTINCT ON (jail, ip, started_at) * FROM unnest($1::text[], $2::inet[], $3::timestamptz[], \
@@ -116,8 +127,9 @@ impl Database {
         .bind(&matches)
         .bind(&origins)
         .bind(DEDUPE_SECS as f64)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(inserted.rows_affected())
     }
 
