@@ -62,7 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's session. */
+        /** The caller's session, with what the UI needs to show dates and its version. */
         get: operations["session"];
         put?: never;
         post?: never;
@@ -1765,6 +1765,10 @@ export interface components {
              * @description Milliseconds since the Unix epoch.
              */
             expires_at_ms: number;
+            /** @description The setup time zone, in which the UI shows dates. */
+            timezone: components["schemas"]["TimeZoneName"];
+            /** @description bangui's version, as the worker that answered runs it. */
+            version: string;
         };
         /**
          * Format: int64

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use bangui_core::TimeZoneName;
 use bangui_store::rate_limit::Decision;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -107,17 +108,28 @@ pub struct SessionInfo {
     pub created_at_ms: i64,
     /// Milliseconds since the Unix epoch.
     pub expires_at_ms: i64,
+    /// The setup time zone, in which the UI shows dates.
+    pub timezone: TimeZoneName,
+    /// bangui's version, as the worker that answered runs it.
+    pub version: String,
 }
 
-/// `GET /auth/session`: the caller's session.
+/// `GET /auth/session`: the caller's session, with what the UI needs to show dates and its
+/// version.
 #[utoipa::path(get, path = "/auth/session", tag = "auth", operation_id = "session",
-    responses((status = 200, description = "The caller's session.", body = SessionInfo)))]
-pub async fn session(Extension(auth): Extension<AuthSession>) -> Json<SessionInfo> {
-    Json(SessionInfo {
+    responses((status = 200, description = "The caller's session.", body = SessionInfo)),
+    extensions(("x-error-codes" = json!([ErrorCode::DatabaseUnavailable]))))]
+pub async fn session(
+    State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
+) -> Result<Json<SessionInfo>, ApiError> {
+    Ok(Json(SessionInfo {
         authenticated: true,
         created_at_ms: auth.session.created_at_ms,
         expires_at_ms: auth.session.expires_at_ms,
-    })
+        timezone: state.runtime.time_zone().await?,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
 }
 
 /// `POST /auth/logout`: deletes the session in Redis, so it ends on every worker at once.
