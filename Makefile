@@ -7,9 +7,10 @@ BANGUI := $(TARGET_DIR)/debug/bangui
 # The country database make deps fetches (CC0, ip-location-db).
 export BANGUI_GEOIP_DB_PATH ?= $(CURDIR)/.cache/geoip/geo-whois-asn-country.mmdb
 
-.PHONY: run test bench lint fmt deps build api-types api-types-check
+.PHONY: run test bench lint fmt deps build ui api-types api-types-check
 
-## deps: install what is missing (Redis, fail2ban without its service, PostgreSQL 15, Node.js)
+## deps: install what is missing (Redis, fail2ban without its service, PostgreSQL 15, Node.js,
+## Chromium and HAProxy for the browser tests)
 deps:
 	@scripts/install-deps.sh
 
@@ -18,7 +19,15 @@ web/node_modules/.installed: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-build: deps
+# The web UI, built from the lockfile; bangui embeds web/dist (crates/bangui-http/build.rs).
+UI_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.app.json
+web/dist/index.html: web/node_modules/.installed $(UI_SOURCES)
+	cd web && npm run build
+
+## ui: build the web UI
+ui: web/dist/index.html
+
+build: deps ui
 	$(CARGO) build --workspace --bins
 
 ## run: start Redis, PostgreSQL, a sandboxed fail2ban with attacked demo jails, and bangui
@@ -26,7 +35,8 @@ run: build
 	$(STACK) run --state .bangui -- $(BANGUI) serve
 
 ## test: every test against the real components; the stack stops afterwards, pass or fail
-test: deps
+test: deps ui
+	cd web && npx vitest run
 	$(CARGO) build -p bangui-testkit --bin bangui-stack
 	$(STACK) exec -- $(CARGO) test --workspace
 
@@ -39,10 +49,10 @@ bench: deps
 	$(CARGO) bench -p bangui --bench analytics_at_scale
 
 ## lint: formatting, clippy with warnings as errors, and the web API types up to date and typed
-lint: api-types-check
+lint: api-types-check web/node_modules/.installed
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	cd web && npx tsc --noEmit -p .
+	cd web && npx tsc -b && npx eslint --max-warnings=0 .
 
 ## api-types: write web/src/api/schema.ts from the API's OpenAPI document
 api-types: web/node_modules/.installed

@@ -2,7 +2,8 @@
 # Installs what `make run` and `make test` need on Debian/Ubuntu, when it is missing:
 # Redis, fail2ban (its own service is kept from starting: it would ban with real firewall
 # rules), PostgreSQL 15, Node.js with npm (the web project and the country database come from
-# the npm registry). Idempotent and quiet when everything is there.
+# the npm registry), Chromium and HAProxy (the browser tests). Idempotent and quiet when
+# everything is there.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -13,6 +14,9 @@ have fail2ban-server || need+=(fail2ban)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 geoip="$root/.cache/geoip/geo-whois-asn-country.mmdb"
 have npm || need+=(npm)
+# The browser tests: Debian's Chromium (Playwright never downloads a browser here) behind HAProxy.
+have chromium || need+=(chromium)
+have haproxy || need+=(haproxy)
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo is missing; install Rust with rustup (https://rustup.rs)" >&2
@@ -69,6 +73,7 @@ if [ -d /run/systemd/system ]; then
     case "$pkg" in
       fail2ban) svc=fail2ban ;;
       redis-server) svc=redis-server ;;
+      haproxy) svc=haproxy ;;
       postgresql-15) svc=postgresql ;;
       *) continue ;;
     esac

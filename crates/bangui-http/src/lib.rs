@@ -16,6 +16,7 @@ mod paging;
 mod password;
 pub mod routes;
 pub mod settings;
+mod spa;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -59,11 +60,12 @@ pub fn router(state: AppState) -> Router {
         .merge(private)
         .fallback(layers::unknown_api_route)
         .layer(Extension(document));
+    let ui = spa::files();
     let mut app = Router::new()
         .nest("/api/v1", api)
         .merge(routes::root().split_for_parts().0)
         .merge(openapi::reference())
-        .fallback(|| async { ApiError::with_message(ErrorCode::NotFound, "not found") })
+        .fallback(move |request| spa::fallback(ui.clone(), request))
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
         .layer(middleware::from_fn(layers::track_metrics))
         .layer(DefaultBodyLimit::max(state.settings.body_limit));

@@ -154,6 +154,11 @@ impl Cluster {
         self.ports.is_empty()
     }
 
+    /// The ports the workers listen on, in order.
+    pub fn ports(&self) -> &[u16] {
+        &self.ports
+    }
+
     /// `http://127.0.0.1:<port>` of worker `i`.
     pub fn url(&self, i: usize) -> String {
         format!("http://127.0.0.1:{}", self.ports[i])

@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod demo;
 pub mod fail2ban;
 pub mod list_server;
+pub mod load_balancer;
 pub mod net;
 pub mod postgres;
 pub mod process;

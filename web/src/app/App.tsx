@@ -1,0 +1,61 @@
+import { FluentProvider, RendererProvider, createDOMRenderer, webDarkTheme, webLightTheme, Toaster } from "@fluentui/react-components";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { RouterProvider } from "react-router";
+import { ApiError } from "../api/client";
+import { keys } from "../api/keys";
+import { router } from "./router";
+import { ThemeProvider, useTheme } from "./theme";
+
+export const TOASTER = "bangui-toaster";
+
+function retry(failures: number, error: unknown): boolean {
+  // A refusal will not change by asking again; an unreachable server or dependency may.
+  if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429) return false;
+  return failures < 2;
+}
+
+export function createQueryClient(): QueryClient {
+  // Any 401 means the session ended (logout elsewhere, expiry): the gate sends to login.
+  const onError = (error: unknown) => {
+    if (error instanceof ApiError && error.status === 401) void client.invalidateQueries({ queryKey: keys.session });
+  };
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
+    defaultOptions: { queries: { retry, staleTime: 10_000, refetchOnWindowFocus: true } },
+  });
+  return client;
+}
+
+const queryClient = createQueryClient();
+
+// The style nonce bangui put in this page's index.html: every <style> Fluent writes carries it.
+function styleNonce(): string | undefined {
+  const meta = document.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]');
+  return meta?.nonce || meta?.getAttribute("nonce") || undefined;
+}
+
+const nonce = styleNonce();
+const renderer = createDOMRenderer(document, nonce ? { styleElementAttributes: { nonce } } : {});
+
+function Themed() {
+  const { dark } = useTheme();
+  return (
+    <FluentProvider theme={dark ? webDarkTheme : webLightTheme} style={{ minHeight: "100vh" }}>
+      <RouterProvider router={router} />
+      <Toaster toasterId={TOASTER} position="bottom-end" />
+    </FluentProvider>
+  );
+}
+
+export function App() {
+  return (
+    <RendererProvider renderer={renderer} targetDocument={document}>
+      <QueryClientProvider client={queryClient}>
+        <ThemeProvider>
+          <Themed />
+        </ThemeProvider>
+      </QueryClientProvider>
+    </RendererProvider>
+  );
+}
