@@ -172,6 +172,7 @@ impl Runtime {
         settings: SettingsRead,
     ) -> Result<Fail2banSnapshot, StoreError> {
         let redis = self.redis();
+        let asked_at_ms = now_ms();
         let snapshot = match self.ask_fail2ban(previous, settings).await {
             Ok(Asked {
                 caps,
@@ -190,6 +191,7 @@ impl Runtime {
                     version: Some(caps.version),
                     jails,
                     taken_at_ms: now_ms(),
+                    asked_at_ms,
                     error: None,
                     settings,
                     settings_read_at_ms,
@@ -202,13 +204,18 @@ impl Runtime {
                     version: previous.and_then(|p| p.version.clone()),
                     jails: previous.map(|p| p.jails.clone()).unwrap_or_default(),
                     taken_at_ms: now_ms(),
+                    asked_at_ms,
                     error: Some(e.kind().to_owned()),
                     settings: previous.map(|p| p.settings.clone()).unwrap_or_default(),
                     settings_read_at_ms: previous.map_or(0, |p| p.settings_read_at_ms),
                 }
             }
         };
-        redis.put_fail2ban_snapshot(&snapshot).await?;
+        if !redis.put_fail2ban_snapshot(&snapshot).await? {
+            // A refresh that asked fail2ban later has stored its answer (and announced its
+            // changes): that one is the state.
+            return Ok(redis.fail2ban_snapshot().await?.unwrap_or(snapshot));
+        }
         for event in changes(previous, &snapshot) {
             redis.publish(&event).await?;
         }
@@ -385,6 +392,7 @@ mod tests {
             version: Some("1.0.2".into()),
             jails,
             taken_at_ms: 0,
+            asked_at_ms: 0,
             error: None,
             settings: BTreeMap::new(),
             settings_read_at_ms: 0,

@@ -2,6 +2,7 @@
 //! refreshed by one worker at a time, and the capability flags of the fail2ban version.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,23 @@ pub struct JailCounters {
     pub backend: Option<String>,
 }
 
+/// Sets the snapshot unless the stored one's `asked_at_ms` is later than ARGV[2].
+static PUT_IF_NEWER: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, stored = pcall(cjson.decode, current)
+  if ok and type(stored) == 'table' and tonumber(stored.asked_at_ms or 0) > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+",
+    )
+});
+
 /// What fail2ban looked like when the snapshot was taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fail2banSnapshot {
@@ -25,6 +43,10 @@ pub struct Fail2banSnapshot {
     pub version: Option<String>,
     pub jails: Vec<JailCounters>,
     pub taken_at_ms: i64,
+    /// When fail2ban was first asked for it: of two snapshots, the one asked later is newer,
+    /// whichever finished first (0 in snapshots stored before this field existed).
+    #[serde(default)]
+    pub asked_at_ms: i64,
     /// Why fail2ban could not be asked, when it could not.
     pub error: Option<String>,
     /// Settings of the running jails by name. Read less often than the counters: they change
@@ -56,11 +78,19 @@ impl RedisStore {
         self.get_json("state:fail2ban").await
     }
 
+    /// Stores the snapshot unless the stored one was asked for later; returns whether it was
+    /// stored. A refresh that waited on a slow fail2ban (or gave up waiting for the refresh
+    /// lock) must not put back counters from before a ban another worker just counted.
     pub async fn put_fail2ban_snapshot(
         &self,
         snapshot: &Fail2banSnapshot,
-    ) -> Result<(), StoreError> {
-        self.put_json("state:fail2ban", snapshot).await
+    ) -> Result<bool, StoreError> {
+        let mut invocation = PUT_IF_NEWER.key(self.key("state:fail2ban"));
+        invocation
+            .arg(serde_json::to_string(snapshot)?)
+            .arg(snapshot.asked_at_ms);
+        let stored: i64 = self.invoke("state_put_if_newer", &invocation).await?;
+        Ok(stored == 1)
     }
 
     pub async fn capability_flags(&self) -> Result<Option<CapabilityFlags>, StoreError> {

@@ -442,3 +442,55 @@ async fn the_archive_deduplicates_marks_unbans_and_purges_by_age() {
     assert_eq!(counts().await, [count("192.0.2.1", 2)]);
     assert_eq!(db.history_count(&all).await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn a_snapshot_asked_for_earlier_never_replaces_one_asked_for_later() {
+    use bangui_store::runtime_state::Fail2banSnapshot;
+    let store = store();
+    let snapshot = |asked_at_ms: i64, banned: u64| Fail2banSnapshot {
+        online: true,
+        version: Some("1.0.2".into()),
+        jails: vec![bangui_store::runtime_state::JailCounters {
+            name: "sshd".into(),
+            currently_failed: 0,
+            total_failed: 0,
+            currently_banned: banned,
+            total_banned: banned,
+            backend: None,
+        }],
+        taken_at_ms: asked_at_ms + 50,
+        asked_at_ms,
+        error: None,
+        settings: Default::default(),
+        settings_read_at_ms: 0,
+    };
+    assert!(
+        store
+            .put_fail2ban_snapshot(&snapshot(200, 1))
+            .await
+            .unwrap()
+    );
+    // A slow refresh that asked before the ban finishes after it: it is dropped.
+    assert!(
+        !store
+            .put_fail2ban_snapshot(&snapshot(100, 0))
+            .await
+            .unwrap()
+    );
+    let stored = store.fail2ban_snapshot().await.unwrap().unwrap();
+    assert_eq!(
+        (stored.asked_at_ms, stored.jails[0].currently_banned),
+        (200, 1)
+    );
+    assert!(
+        store
+            .put_fail2ban_snapshot(&snapshot(300, 2))
+            .await
+            .unwrap()
+    );
+    let stored = store.fail2ban_snapshot().await.unwrap().unwrap();
+    assert_eq!(
+        (stored.asked_at_ms, stored.jails[0].currently_banned),
+        (300, 2)
+    );
+}

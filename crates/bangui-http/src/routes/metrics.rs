@@ -189,6 +189,7 @@ mod tests {
                 backend: None,
             }],
             taken_at_ms: 1_000,
+            asked_at_ms: 0,
             error: None,
             settings: BTreeMap::from([(
                 "ss\"hd".into(),
