@@ -1765,8 +1765,7 @@ export interface components {
              * @description Milliseconds since the Unix epoch.
              */
             expires_at_ms: number;
-            /** @description The setup time zone, in which the UI shows dates. */
-            timezone: components["schemas"]["TimeZoneName"];
+            timezone?: components["schemas"]["TimeZoneName"] | null;
             /** @description bangui's version, as the worker that answered runs it. */
             version: string;
         };

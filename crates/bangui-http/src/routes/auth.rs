@@ -108,8 +108,9 @@ pub struct SessionInfo {
     pub created_at_ms: i64,
     /// Milliseconds since the Unix epoch.
     pub expires_at_ms: i64,
-    /// The setup time zone, in which the UI shows dates.
-    pub timezone: TimeZoneName,
+    /// The setup time zone, in which the UI shows dates; `null` while this worker cannot read
+    /// it (PostgreSQL down before the worker first read it). The session works all the same.
+    pub timezone: Option<TimeZoneName>,
     /// bangui's version, as the worker that answered runs it.
     pub version: String,
 }
@@ -117,19 +118,18 @@ pub struct SessionInfo {
 /// `GET /auth/session`: the caller's session, with what the UI needs to show dates and its
 /// version.
 #[utoipa::path(get, path = "/auth/session", tag = "auth", operation_id = "session",
-    responses((status = 200, description = "The caller's session.", body = SessionInfo)),
-    extensions(("x-error-codes" = json!([ErrorCode::DatabaseUnavailable]))))]
+    responses((status = 200, description = "The caller's session.", body = SessionInfo)))]
 pub async fn session(
     State(state): State<AppState>,
     Extension(auth): Extension<AuthSession>,
-) -> Result<Json<SessionInfo>, ApiError> {
-    Ok(Json(SessionInfo {
+) -> Json<SessionInfo> {
+    Json(SessionInfo {
         authenticated: true,
         created_at_ms: auth.session.created_at_ms,
         expires_at_ms: auth.session.expires_at_ms,
-        timezone: state.runtime.time_zone().await?,
+        timezone: state.runtime.time_zone().await.ok(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-    }))
+    })
 }
 
 /// `POST /auth/logout`: deletes the session in Redis, so it ends on every worker at once.
