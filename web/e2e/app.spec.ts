@@ -1,7 +1,7 @@
 // The web UI against two bangui workers behind HAProxy: consecutive requests of one browser
 // land on different workers, so everything here also proves that no worker keeps state.
 import { expect, test } from "@playwright/test";
-import { apiWrite, expectAccessible, failOnPageErrors, logIn, loggedInContext, PASSWORD, screenshot, statValue } from "./helpers";
+import { apiWrite, expectAccessible, failOnPageErrors, logIn, loggedInContext, PASSWORD, screenshot, SESSION_FILE, statValue } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -43,6 +43,7 @@ test("every page leads to setup until it is done, then to login, which returns t
   await expect(page).toHaveURL(/\/\?range=7d$/);
   await expect(page.getByRole("tab", { name: "7 days" })).toHaveAttribute("aria-selected", "true");
   await expect(page.getByTestId("stat-online")).toHaveText("Online");
+  await context.storageState({ path: SESSION_FILE });
   await context.close();
 });
 
@@ -94,10 +95,7 @@ test("the theme follows the system until chosen, and the choice stays", async ({
 });
 
 test("below 640 px the navigation is a drawer opened from the header", async ({ browser }) => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  const page = await context.newPage();
-  failOnPageErrors(page);
-  await logIn(page);
+  const { context, page } = await loggedInContext(browser, "light", { width: 390, height: 844 });
   await expect(page.getByRole("navigation", { name: "Main" })).toBeHidden();
   await page.getByRole("button", { name: "Open navigation" }).click();
   const nav = page.getByRole("navigation", { name: "Main" });
@@ -112,8 +110,189 @@ test("below 640 px the navigation is a drawer opened from the header", async ({ 
   await context.close();
 });
 
+test("jails: ban and unban through the forms and the table, look up, stop and start, clear everything", async ({ browser }) => {
+  const { context, page } = await loggedInContext(browser);
+  await page.getByRole("link", { name: "Jails" }).click();
+  await expect(page.getByRole("heading", { name: "Jails", level: 1 })).toBeVisible();
+  await expect(page.locator('tr[data-jail="test"]')).toBeVisible();
+  const ip = "198.51.100.23";
+
+  const banForm = page.getByRole("form", { name: "Ban an address", exact: true });
+  await banForm.getByRole("combobox", { name: "Jail" }).click();
+  await page.getByRole("option", { name: "test", exact: true }).click();
+  await banForm.getByLabel("Address").fill(ip);
+  await banForm.getByRole("button", { name: "Ban" }).click();
+  await expect(page.getByText(`${ip} banned in test`).first()).toBeVisible();
+  await expect(page.locator(`tr[data-ban="${ip}"]`)).toBeVisible();
+
+  const lookup = page.getByRole("form", { name: "Look up an address" });
+  await lookup.getByLabel("Address").fill(ip);
+  await lookup.getByRole("button", { name: "Look up" }).click();
+  await expect(page.getByTestId("lookup-result")).toContainText("banned in test");
+
+  await page.getByRole("button", { name: `Unban ${ip} in test` }).click();
+  await expect(page.locator(`tr[data-ban="${ip}"]`)).toHaveCount(0);
+
+  // Stop: fail2ban forgets the jail; start it again by name.
+  await page.getByRole("button", { name: "Actions for test-incr" }).click();
+  await page.getByRole("menuitem", { name: "Stop" }).click();
+  await expect(page.locator('tr[data-jail="test-incr"]')).toHaveCount(0);
+  const start = page.getByRole("form", { name: "Start a stopped jail" });
+  await start.getByRole("textbox").fill("test-incr");
+  await start.getByRole("button", { name: "Start" }).click();
+  await expect(page.locator('tr[data-jail="test-incr"]')).toBeVisible();
+
+  // Clearing every ban asks first.
+  await apiWrite(page, "POST", "/api/v1/bans", { jail: "test", ip: "198.51.100.24" });
+  await expect(page.locator('tr[data-ban="198.51.100.24"]')).toBeVisible();
+  await page.getByRole("button", { name: "Clear all bans" }).click();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.locator('tr[data-ban="198.51.100.24"]')).toBeVisible();
+  await page.getByRole("button", { name: "Clear all bans" }).click();
+  await page.getByRole("button", { name: "Unban everything" }).click();
+  await expect(page.getByText("No active bans", { exact: true })).toBeVisible();
+
+  await expectAccessible(page, "jails");
+  await screenshot(page, "jails-light");
+  await context.close();
+});
+
+test("jail detail: settings, filter, logs, and the ignore list", async ({ browser }) => {
+  const { context, page } = await loggedInContext(browser);
+  await page.goto("/jails/test");
+  await expect(page.getByRole("heading", { name: "Jail test", level: 1 })).toBeVisible();
+  await expect(page.getByRole("list", { name: "failregex" })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Log paths" })).toContainText(".log");
+
+  await page.getByLabel("Address or network to ignore").fill("203.0.113.0/24");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  const ignored = page.getByRole("table", { name: "Ignored addresses" });
+  await expect(ignored).toContainText("203.0.113.0/24");
+  await page.getByRole("button", { name: "Remove 203.0.113.0/24 from the ignore list" }).click();
+  await expect(page.getByRole("cell", { name: "203.0.113.0/24", exact: true })).toHaveCount(0);
+
+  const self = page.getByRole("switch", { name: /ignoreself/ });
+  const was = await self.isChecked();
+  await self.click();
+  await expect(self).toBeChecked({ checked: !was });
+
+  await expectAccessible(page, "jail detail");
+  await screenshot(page, "jail-detail-light");
+  await context.close();
+});
+
+test("blocklists: add, preview, import 100,000 addresses with a progress bar to done, schedule", async ({ browser }) => {
+  const list = process.env.BANGUI_E2E_LIST_URL;
+  test.skip(!list, "BANGUI_E2E_LIST_URL is not set");
+  const { context, page } = await loggedInContext(browser);
+  await page.goto("/blocklists");
+  await expect(page.getByText("No blocklist yet")).toBeVisible();
+  await expectAccessible(page, "blocklists (empty)");
+
+  await page.getByRole("button", { name: "Add a blocklist" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill("big");
+  await dialog.getByLabel("URL").fill(list!);
+  await dialog.getByRole("button", { name: "Add" }).click();
+  await expect(page.locator('tr[data-source="big"]')).toBeVisible();
+
+  await page.locator('tr[data-source="big"]').getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByTestId("preview-summary")).toContainText("100,000 valid");
+
+  await page.locator('tr[data-source="big"]').getByRole("button", { name: "Import now" }).click();
+  await expect(page.getByTestId("import-progress")).toHaveAttribute("data-state", "done", { timeout: 180_000 });
+  await expect(page.getByRole("table", { name: "Import runs" })).toContainText("completed");
+
+  await page.getByRole("combobox", { name: "Import" }).click();
+  await page.getByRole("option", { name: "Daily" }).click();
+  await page.getByLabel("At (HH:MM)").fill("04:30");
+  await page.getByRole("button", { name: "Save schedule" }).click();
+  await expect(page.getByText("Every day at 04:30.").first()).toBeVisible();
+
+  await expectAccessible(page, "blocklists");
+  await screenshot(page, "blocklists-light");
+  await context.close();
+});
+
+test("100,000 active bans: the table shows one page at a time and searches on the server", async ({ browser }) => {
+  const { context, page } = await loggedInContext(browser);
+  await page.goto("/jails");
+  const pager = page.getByRole("navigation", { name: "Active bans pages" });
+  await expect(pager).toContainText(/of 100,0\d\d/);
+  await expect(page.locator("tr[data-ban]")).toHaveCount(50);
+  await pager.getByRole("button", { name: "Next" }).click();
+  await expect(pager).toContainText("page 2 of");
+  await expect(page.locator("tr[data-ban]")).toHaveCount(50);
+  await page.getByRole("searchbox").fill("11.0.3.1");
+  await expect(pager).toContainText("page 1 of");
+  await expect(page.locator('tr[data-ban="11.0.3.1"]')).toBeVisible();
+  for (const ip of await page.locator("tr[data-ban]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-ban")))) {
+    expect(ip).toContain("11.0.3.1");
+  }
+  await context.close();
+});
+
+test("map: countries coloured by bans; a click, or Enter on a country, filters the table; clear filter", async ({ browser }) => {
+  for (const scheme of ["light", "dark"] as const) {
+    const { context, page } = await loggedInContext(browser, scheme);
+    await page.goto("/map?range=24h");
+    const us = page.locator('path[data-country="US"]');
+    await expect(us).toBeVisible();
+    if (scheme === "light") {
+      await us.click();
+      await expect(page.getByTestId("country-bans-title")).toHaveText("Newest bans from US");
+      await expect(page.locator("tr[data-ip]").first()).toBeVisible();
+      await page.getByRole("button", { name: "Clear filter" }).click();
+      await expect(page.getByTestId("country-bans-title")).toHaveCount(0);
+      await us.focus();
+      await page.keyboard.press("Enter");
+      await expect(page.getByTestId("country-bans-title")).toHaveText("Newest bans from US");
+    }
+    await expectAccessible(page, `map (${scheme})`);
+    await screenshot(page, `map-${scheme}`);
+    await context.close();
+  }
+});
+
+test("history: filters by address prefix, highlights repeat offenders, and opens an address's timeline", async ({ browser }) => {
+  const { context, page } = await loggedInContext(browser);
+  await page.goto("/history");
+  await expect(page.getByRole("heading", { name: "History", level: 1 })).toBeVisible();
+  await page.getByLabel("Address starts with").fill("198.51.100.");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/prefix=198\.51\.100\./);
+  const rows = page.locator("tr[data-history-ip]");
+  await expect(rows.first()).toBeVisible();
+  for (const ip of await rows.evaluateAll((r) => r.map((x) => x.getAttribute("data-history-ip")))) {
+    expect(ip).toMatch(/^198\.51\.100\./);
+  }
+  await expectAccessible(page, "history");
+  await screenshot(page, "history-light");
+
+  await page.getByRole("link", { name: "198.51.100.77" }).first().click();
+  await expect(page.getByRole("heading", { name: "Address 198.51.100.77", level: 1 })).toBeVisible();
+  await expect(page.getByTestId("timeline-bans")).toHaveText(/^[1-9]/);
+  await expectAccessible(page, "address timeline");
+  await context.close();
+});
+
+test("audit: who changed what, when, from where, with what result", async ({ browser }) => {
+  const { context, page } = await loggedInContext(browser);
+  await page.goto("/audit");
+  const table = page.getByRole("table", { name: "Audit trail" });
+  await expect(table).toContainText("POST /api/v1/bans");
+  await expect(table).toContainText("127.0.0.1");
+  await expectAccessible(page, "audit");
+  await screenshot(page, "audit-light");
+  await context.close();
+});
+
 test("logging out ends the session in every tab that shares it", async ({ browser }) => {
-  const a = await loggedInContext(browser);
+  // A session of its own: the shared one stays for whatever runs after.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const a = { context, page: await context.newPage() };
+  failOnPageErrors(a.page);
+  await logIn(a.page);
   const other = await a.context.newPage();
   failOnPageErrors(other);
   await other.goto("/");

@@ -7,6 +7,10 @@ export const SCREENSHOTS = process.env.BANGUI_E2E_SCREENSHOTS ?? path.resolve(im
 
 /** No serious or critical axe-core violation on the page as it is now. */
 export async function expectAccessible(page: Page, what: string) {
+  // A page as it rests: no dialog closing, no toast fading in or out (their animations
+  // change contrast and aria-hidden while they run).
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(page.locator(".fui-Toast")).toHaveCount(0, { timeout: 15_000 });
   // Fluent's focus manager (tabster) puts aria-hidden focus sentinels at the edges of arrow-key
   // groups; they hand focus on at once and are never read. axe cannot know that.
   const result = await new AxeBuilder({ page }).exclude("[data-tabster-dummy]").analyze();
@@ -19,20 +23,31 @@ export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false, animations: "disabled" });
 }
 
+/** The session the first test logs in with, shared by later tests: logins are rate-limited
+ * per client address (5 a minute), and every browser here is 127.0.0.1. */
+export const SESSION_FILE = path.resolve(import.meta.dirname, "../test-results/session.json");
+
+/** Logs in through the form and waits until the app has let the page in. */
 export async function logIn(page: Page, next = "/") {
   await page.goto(next);
   await expect(page).toHaveURL(/\/login/);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  await expect(page).not.toHaveURL(/\/login/);
+  await expect(page.getByRole("navigation", { name: "Main" }).or(page.getByRole("button", { name: "Open navigation" }))).toBeVisible();
 }
 
-/** A browser context of its own (its own cookies: another user), logged in. */
-export async function loggedInContext(browser: Browser, scheme: "light" | "dark" = "light"): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 860 } });
+/** A browser context of its own with the shared session, on the dashboard. */
+export async function loggedInContext(
+  browser: Browser,
+  scheme: "light" | "dark" = "light",
+  viewport = { width: 1280, height: 860 },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ colorScheme: scheme, viewport, storageState: SESSION_FILE });
   const page = await context.newPage();
   failOnPageErrors(page);
-  await logIn(page);
+  await page.goto("/");
+  await expect(page.getByTestId("stat-online")).toBeVisible();
   return { context, page };
 }
 

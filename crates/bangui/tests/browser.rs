@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bangui_testkit::cluster::ClusterOptions;
+use bangui_testkit::list_server::ListServer;
 use bangui_testkit::load_balancer::LoadBalancer;
 
 fn web_dir() -> PathBuf {
@@ -27,6 +27,16 @@ async fn api_requests(caller: &common::Caller, base: &str) -> u64 {
         .sum::<f64>() as u64
 }
 
+/// `n` distinct public addresses, one per line, from 11.0.0.0 on, with a comment line.
+fn big_list(n: u32) -> String {
+    let mut list = String::from("# bangui browser test list\n");
+    for i in 0..n {
+        let [a, b, c, d] = (0x0b00_0000_u32 + i).to_be_bytes();
+        list.push_str(&format!("{a}.{b}.{c}.{d}\n"));
+    }
+    list
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_web_ui_works_in_chromium_behind_a_load_balancer() {
     let web = web_dir();
@@ -34,14 +44,27 @@ async fn the_web_ui_works_in_chromium_behind_a_load_balancer() {
         web.join("node_modules/.bin/playwright").exists() && web.join("dist/index.html").exists(),
         "the web UI is not built: run `make ui` (make test does)"
     );
-    let cluster =
-        common::cluster(ClusterOptions::workers(2).env("BANGUI_TRUSTED_PROXIES", "127.0.0.1/32"));
+    let geoip = bangui_testkit::geoip_db();
+    let cluster = common::imports::with_job_workers(
+        common::cluster(
+            common::imports::lab()
+                .env("BANGUI_TRUSTED_PROXIES", "127.0.0.1/32")
+                .env("BANGUI_GEOIP_DB_PATH", geoip.to_str().unwrap()),
+        ),
+        1,
+        &[],
+    );
     let balancer = LoadBalancer::start(cluster.ports()).expect("HAProxy starts");
+    // The blocklist the suite imports: 100,000 public addresses, so that the active bans
+    // table is tried at the size the issue names.
+    let lists = ListServer::start().unwrap();
+    lists.put("/big.txt", big_list(100_000));
 
     let output = Command::new("npx")
         .args(["playwright", "test"])
         .current_dir(&web)
         .env("BANGUI_E2E_URL", balancer.url())
+        .env("BANGUI_E2E_LIST_URL", lists.url("/big.txt"))
         .env("CI", "1")
         .output()
         .expect("npx runs");

@@ -4,6 +4,30 @@ export const keys = {
   setup: ["setup"] as const,
   session: ["session"] as const,
   status: ["status"] as const,
+  jails: {
+    all: ["jails"] as const,
+    list: ["jails", "list"] as const,
+    detail: (name: string) => ["jails", "detail", name] as const,
+    banned: (name: string, params: object) => ["jails", "banned", name, params] as const,
+  },
+  bans: {
+    all: ["bans"] as const,
+    active: (params: object) => ["bans", "active", params] as const,
+    lookup: (ip: string) => ["bans", "lookup", ip] as const,
+  },
+  history: {
+    all: ["history"] as const,
+    list: (params: object) => ["history", "list", params] as const,
+    address: (ip: string, params: object) => ["history", "address", ip, params] as const,
+  },
+  blocklists: {
+    all: ["blocklists"] as const,
+    sources: ["blocklists", "sources"] as const,
+    schedule: ["blocklists", "schedule"] as const,
+    runs: (page: number) => ["blocklists", "runs", page] as const,
+  },
+  job: (id: string) => ["job", id] as const,
+  audit: (params: object) => ["audit", params] as const,
   dashboard: {
     all: ["dashboard"] as const,
     bans: (params: object) => ["dashboard", "bans", params] as const,

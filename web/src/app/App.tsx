@@ -3,10 +3,9 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { RouterProvider } from "react-router";
 import { ApiError } from "../api/client";
 import { keys } from "../api/keys";
+import { TOASTER } from "../components/notify";
 import { router } from "./router";
 import { ThemeProvider, useTheme } from "./theme";
-
-export const TOASTER = "bangui-toaster";
 
 function retry(failures: number, error: unknown): boolean {
   // A refusal will not change by asking again; an unreachable server or dependency may.

@@ -200,7 +200,7 @@ function Footer() {
   return (
     <footer className={s.footer}>
       bangui {session.version}
-      {f2b} · times in {session.timezone}
+      {f2b} · times in {session.timezone ?? "UTC (the setup time zone cannot be read now)"}
     </footer>
   );
 }

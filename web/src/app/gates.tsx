@@ -15,9 +15,9 @@ export function useSessionInfo(): Schemas["SessionInfo"] {
   return s;
 }
 
-/** The setup time zone, in which every date is shown. */
+/** The setup time zone, in which every date is shown (UTC while the server cannot say it). */
 export function useTimeZone(): string {
-  return useSessionInfo().timezone;
+  return useSessionInfo().timezone ?? "UTC";
 }
 
 function Centered({ children }: { children: ReactNode }) {

@@ -1,6 +1,7 @@
 import { createBrowserRouter } from "react-router";
 import { LoginPage } from "../features/auth/LoginPage";
 import { SetupPage } from "../features/auth/SetupPage";
+import { Loading } from "../components/states";
 import { RequireSession, SetupGate } from "./gates";
 import { NotFoundPage, RouteError } from "./RouteError";
 import { Shell } from "./Shell";
@@ -10,6 +11,7 @@ export const router = createBrowserRouter([
   {
     element: <SetupGate />,
     errorElement: <RouteError />,
+    hydrateFallbackElement: <Loading />,
     children: [
       { path: "/setup", element: <SetupPage /> },
       { path: "/login", element: <LoginPage /> },
@@ -21,6 +23,13 @@ export const router = createBrowserRouter([
             errorElement: <RouteError />,
             children: [
               { index: true, lazy: () => import("../features/dashboard/DashboardPage").then((m) => ({ Component: m.DashboardPage })) },
+              { path: "jails", lazy: () => import("../features/jails/JailsPage").then((m) => ({ Component: m.JailsPage })) },
+              { path: "blocklists", lazy: () => import("../features/blocklists/BlocklistsPage").then((m) => ({ Component: m.BlocklistsPage })) },
+              { path: "audit", lazy: () => import("../features/audit/AuditPage").then((m) => ({ Component: m.AuditPage })) },
+              { path: "map", lazy: () => import("../features/map/MapPage").then((m) => ({ Component: m.MapPage })) },
+              { path: "history", lazy: () => import("../features/history/HistoryPage").then((m) => ({ Component: m.HistoryPage })) },
+              { path: "history/:ip", lazy: () => import("../features/history/AddressPage").then((m) => ({ Component: m.AddressPage })) },
+              { path: "jails/:name", lazy: () => import("../features/jails/JailDetailPage").then((m) => ({ Component: m.JailDetailPage })) },
               { path: "*", element: <NotFoundPage /> },
             ],
           },

@@ -62,16 +62,15 @@ export function LiveEvents({ children }: { children: ReactNode }) {
   useEffect(() => {
     let source: EventSource | null = null;
     let retry: ReturnType<typeof setTimeout> | null = null;
-    let opened = false;
     const batch = invalidationBatcher(client, 400);
 
     const open = () => {
       source = new EventSource("/api/v1/events");
       source.onopen = () => {
-        // After a break, what changed meanwhile is replayed, but a fresh stream replays
-        // nothing: refetch everything once.
-        if (opened) void client.invalidateQueries();
-        opened = true;
+        // What the page fetched before the stream was open may already be out of date (a
+        // ban between the fetch and the subscription sends its event to nobody here), and a
+        // fresh stream replays nothing: refetch what is shown, once per opening.
+        void client.invalidateQueries({ type: "active" });
         setState("live");
       };
       source.onerror = () => {
