@@ -41,12 +41,13 @@ test: deps ui
 	$(STACK) exec -- $(CARGO) test --workspace
 
 ## bench: benchmarks, each against a baseline measured in the same run
-bench: deps
+bench: deps ui
 	$(CARGO) bench -p bangui-fail2ban --bench ban_throughput
 	$(CARGO) bench -p bangui --bench session_check
 	$(CARGO) bench -p bangui --bench jails_at_scale
 	$(CARGO) bench -p bangui --bench jobs_at_scale
 	$(CARGO) bench -p bangui --bench analytics_at_scale
+	$(CARGO) bench -p bangui --bench ui
 
 ## lint: formatting, clippy with warnings as errors, and the web API types up to date and typed
 lint: api-types-check web/node_modules/.installed

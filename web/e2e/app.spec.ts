@@ -1,7 +1,7 @@
 // The web UI against two bangui workers behind HAProxy: consecutive requests of one browser
 // land on different workers, so everything here also proves that no worker keeps state.
 import { expect, test } from "@playwright/test";
-import { apiWrite, expectAccessible, failOnPageErrors, logIn, loggedInContext, PASSWORD, screenshot, SESSION_FILE, statValue } from "./helpers";
+import { apiWrite, checkBothThemes, expectAccessible, failOnPageErrors, logIn, loggedInContext, PASSWORD, screenshot, SESSION_FILE, statValue } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -13,8 +13,7 @@ test("every page leads to setup until it is done, then to login, which returns t
   await page.goto("/history?range=7d");
   await expect(page).toHaveURL(/\/setup$/);
   await expect(page.getByRole("heading", { name: "Set up bangui" })).toBeVisible();
-  await expectAccessible(page, "setup");
-  await screenshot(page, "setup-light");
+  await checkBothThemes(page, "setup");
 
   // The form says what the password lacks before the server has to.
   await page.getByLabel("Master password").fill("short");
@@ -33,8 +32,7 @@ test("every page leads to setup until it is done, then to login, which returns t
 
   await page.goto("/?range=7d");
   await expect(page).toHaveURL(/\/login\?next=/);
-  await expectAccessible(page, "login");
-  await screenshot(page, "login-light");
+  await checkBothThemes(page, "login");
   await page.getByLabel("Password").fill("wrong-password");
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("alert")).toContainText("not right");
@@ -152,8 +150,7 @@ test("jails: ban and unban through the forms and the table, look up, stop and st
   await page.getByRole("button", { name: "Unban everything" }).click();
   await expect(page.getByText("No active bans", { exact: true })).toBeVisible();
 
-  await expectAccessible(page, "jails");
-  await screenshot(page, "jails-light");
+  await checkBothThemes(page, "jails");
   await context.close();
 });
 
@@ -176,8 +173,7 @@ test("jail detail: settings, filter, logs, and the ignore list", async ({ browse
   await self.click();
   await expect(self).toBeChecked({ checked: !was });
 
-  await expectAccessible(page, "jail detail");
-  await screenshot(page, "jail-detail-light");
+  await checkBothThemes(page, "jail-detail");
   await context.close();
 });
 
@@ -209,8 +205,7 @@ test("blocklists: add, preview, import 100,000 addresses with a progress bar to 
   await page.getByRole("button", { name: "Save schedule" }).click();
   await expect(page.getByText("Every day at 04:30.").first()).toBeVisible();
 
-  await expectAccessible(page, "blocklists");
-  await screenshot(page, "blocklists-light");
+  await checkBothThemes(page, "blocklists");
   await context.close();
 });
 
@@ -266,13 +261,12 @@ test("history: filters by address prefix, highlights repeat offenders, and opens
   for (const ip of await rows.evaluateAll((r) => r.map((x) => x.getAttribute("data-history-ip")))) {
     expect(ip).toMatch(/^198\.51\.100\./);
   }
-  await expectAccessible(page, "history");
-  await screenshot(page, "history-light");
+  await checkBothThemes(page, "history");
 
   await page.getByRole("link", { name: "198.51.100.77" }).first().click();
   await expect(page.getByRole("heading", { name: "Address 198.51.100.77", level: 1 })).toBeVisible();
   await expect(page.getByTestId("timeline-bans")).toHaveText(/^[1-9]/);
-  await expectAccessible(page, "address timeline");
+  await checkBothThemes(page, "address");
   await context.close();
 });
 
@@ -282,8 +276,7 @@ test("audit: who changed what, when, from where, with what result", async ({ bro
   const table = page.getByRole("table", { name: "Audit trail" });
   await expect(table).toContainText("POST /api/v1/bans");
   await expect(table).toContainText("127.0.0.1");
-  await expectAccessible(page, "audit");
-  await screenshot(page, "audit-light");
+  await checkBothThemes(page, "audit");
   await context.close();
 });
 

@@ -19,6 +19,20 @@ export async function expectAccessible(page: Page, what: string) {
   expect(summary, `axe-core on ${what}`).toEqual([]);
 }
 
+/**
+ * axe-core in the light and the dark theme (the page follows the system's), with a screenshot
+ * of each for the README: `<name>-light.png`, `<name>-dark.png`. Leaves the page light.
+ */
+export async function checkBothThemes(page: Page, name: string) {
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await expect(page.locator("html")).toHaveAttribute("style", new RegExp(`color-scheme: ${scheme}`));
+    await expectAccessible(page, `${name} (${scheme})`);
+    await screenshot(page, `${name}-${scheme}`);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false, animations: "disabled" });
 }

@@ -9,13 +9,10 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark that cannot set itself up should stop loudly
 
-use std::net::IpAddr;
 mod common;
 
 use std::time::{Duration, Instant};
 
-use bangui_core::JailName;
-use bangui_fail2ban::Client;
 use bangui_testkit::Layout;
 use bangui_testkit::cluster::Cluster;
 
@@ -99,17 +96,9 @@ async fn main() {
     let stack = common::stack(Some(Layout::Bench), &[]);
     let cluster = &stack.cluster;
     let base = cluster.url(0);
-    let f2b = cluster.fail2ban.as_ref().unwrap();
 
     let started = Instant::now();
-    let client = Client::builder(f2b.socket())
-        .timeout(Duration::from_secs(60))
-        .build();
-    let ips: Vec<IpAddr> = (0..BANS)
-        .map(|i| IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]))
-        .collect();
-    let bulk = JailName::parse("bulk").unwrap();
-    assert_eq!(client.ban(&bulk, &ips).await.unwrap(), u64::from(BANS));
+    let client = common::ban_bulk(cluster, BANS).await;
     println!(
         "banned {BANS} addresses in jail bulk in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+pub mod archive;
+
 use bangui_testkit::cluster::{Cluster, ClusterOptions};
 use bangui_testkit::{Layout, Postgres, Redis};
 
@@ -76,4 +78,19 @@ pub async fn get_json(http: &reqwest::Client, url: &str, cookie: &str) -> serde_
         .json()
         .await
         .unwrap()
+}
+
+/// Bans `n` addresses (10.0.0.0 on) in the `bulk` jail of `Layout::Bench`, straight through
+/// fail2ban's socket, in one command; returns the client it used.
+pub async fn ban_bulk(cluster: &Cluster, n: u32) -> bangui_fail2ban::Client {
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+    let client = bangui_fail2ban::Client::builder(f2b.socket())
+        .timeout(std::time::Duration::from_secs(60))
+        .build();
+    let ips: Vec<std::net::IpAddr> = (0..n)
+        .map(|i| std::net::IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]))
+        .collect();
+    let bulk = bangui_core::JailName::parse("bulk").unwrap();
+    assert_eq!(client.ban(&bulk, &ips).await.unwrap(), u64::from(n));
+    client
 }

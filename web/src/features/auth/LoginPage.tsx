@@ -1,10 +1,10 @@
 import { useState } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { Navigate, useNavigate, useSearchParams } from "react-router";
 import { Button, Field, Input, MessageBar, MessageBarBody, Text } from "@fluentui/react-components";
 import { ApiError, messageOf } from "../../api/client";
 import { safeNext } from "../../app/gates";
 import { AuthCard } from "./AuthCard";
-import { useLogin } from "./api";
+import { useLogin, useSession } from "./api";
 
 function loginMessage(e: unknown): string {
   if (e instanceof ApiError && e.code === "invalid_credentials") return "That password is not right.";
@@ -18,7 +18,10 @@ export function LoginPage() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const login = useLogin();
+  const session = useSession();
   const [password, setPassword] = useState("");
+  // Already logged in (another tab did): straight on.
+  if (session.data && !login.isPending && !login.isSuccess) return <Navigate to={safeNext(params.get("next"))} replace />;
 
   return (
     <AuthCard

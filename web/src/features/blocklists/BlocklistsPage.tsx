@@ -213,11 +213,11 @@ function RunsCard() {
                         <TableCell>{formatDateTime(r.started_at, tz)}</TableCell>
                         <TableCell>{r.source_name}</TableCell>
                         <TableCell>{r.status}</TableCell>
-                        <TableCell>{r.valid ?? "—"}</TableCell>
-                        <TableCell>{r.newly_banned ?? "—"}</TableCell>
-                        <TableCell>{r.already_banned ?? "—"}</TableCell>
-                        <TableCell>{r.removed ?? "—"}</TableCell>
-                        <TableCell>{r.invalid ?? "—"}</TableCell>
+                        <TableCell>{r.valid == null ? "—" : formatCount(r.valid)}</TableCell>
+                        <TableCell>{r.newly_banned == null ? "—" : formatCount(r.newly_banned)}</TableCell>
+                        <TableCell>{r.already_banned == null ? "—" : formatCount(r.already_banned)}</TableCell>
+                        <TableCell>{r.removed == null ? "—" : formatCount(r.removed)}</TableCell>
+                        <TableCell>{r.invalid == null ? "—" : formatCount(r.invalid)}</TableCell>
                         <TableCell>{r.error ?? ""}</TableCell>
                       </TableRow>
                     ))}
