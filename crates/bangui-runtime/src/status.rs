@@ -172,7 +172,9 @@ impl Runtime {
         settings: SettingsRead,
     ) -> Result<Fail2banSnapshot, StoreError> {
         let redis = self.redis();
-        let asked_at_ms = now_ms();
+        // Redis's clock, not ours: the ordering of snapshots must not depend on which worker's
+        // clock runs ahead.
+        let asked_at_ms = redis.clock_ms().await?;
         let snapshot = match self.ask_fail2ban(previous, settings).await {
             Ok(Asked {
                 caps,

@@ -43,8 +43,9 @@ pub struct Fail2banSnapshot {
     pub version: Option<String>,
     pub jails: Vec<JailCounters>,
     pub taken_at_ms: i64,
-    /// When fail2ban was first asked for it: of two snapshots, the one asked later is newer,
-    /// whichever finished first (0 in snapshots stored before this field existed).
+    /// When fail2ban was first asked for it, by Redis's clock: of two snapshots, the one asked
+    /// later is newer, whichever finished first (0 in snapshots stored before this field
+    /// existed).
     #[serde(default)]
     pub asked_at_ms: i64,
     /// Why fail2ban could not be asked, when it could not.
@@ -76,6 +77,13 @@ pub struct CapabilityFlags {
 impl RedisStore {
     pub async fn fail2ban_snapshot(&self) -> Result<Option<Fail2banSnapshot>, StoreError> {
         self.get_json("state:fail2ban").await
+    }
+
+    /// Redis's clock, in milliseconds since the Unix epoch: the one clock all workers share,
+    /// whatever their own clocks say.
+    pub async fn clock_ms(&self) -> Result<i64, StoreError> {
+        let (secs, micros): (i64, i64) = self.query("clock", &redis::cmd("TIME")).await?;
+        Ok(secs * 1000 + micros / 1000)
     }
 
     /// Stores the snapshot unless the stored one was asked for later; returns whether it was

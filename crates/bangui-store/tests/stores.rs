@@ -464,6 +464,9 @@ async fn a_snapshot_asked_for_earlier_never_replaces_one_asked_for_later() {
         settings: Default::default(),
         settings_read_at_ms: 0,
     };
+    // Snapshots are ordered by Redis's clock, in milliseconds like every other time here.
+    let now = store.clock_ms().await.unwrap();
+    assert!((now - wall_clock_ms()).abs() < 60_000, "{now}");
     assert!(
         store
             .put_fail2ban_snapshot(&snapshot(200, 1))
@@ -493,4 +496,11 @@ async fn a_snapshot_asked_for_earlier_never_replaces_one_asked_for_later() {
         (stored.asked_at_ms, stored.jails[0].currently_banned),
         (300, 2)
     );
+}
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
