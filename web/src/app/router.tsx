@@ -1,6 +1,5 @@
 import { createBrowserRouter } from "react-router";
 import { LoginPage } from "../features/auth/LoginPage";
-import { SetupPage } from "../features/auth/SetupPage";
 import { Loading } from "../components/states";
 import { RequireSession, SetupGate } from "./gates";
 import { NotFoundPage, RouteError } from "./RouteError";
@@ -13,7 +12,8 @@ export const router = createBrowserRouter([
     errorElement: <RouteError />,
     hydrateFallbackElement: <Loading />,
     children: [
-      { path: "/setup", element: <SetupPage /> },
+      // Setup is shown once in bangui's life: its form controls stay out of the main chunk.
+      { path: "/setup", lazy: () => import("../features/auth/SetupPage").then((m) => ({ Component: m.SetupPage })) },
       { path: "/login", element: <LoginPage /> },
       {
         element: <RequireSession />,
