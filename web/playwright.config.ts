@@ -18,6 +18,7 @@ export default defineConfig({
       executablePath: process.env.BANGUI_CHROMIUM ?? "/usr/bin/chromium",
       args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
     },
+    reducedMotion: "reduce",
     trace: "off",
     screenshot: "off",
   },

@@ -25,7 +25,9 @@ export async function expectAccessible(page: Page, what: string) {
  */
 export async function checkBothThemes(page: Page, name: string) {
   for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
+    // Reduced motion: Fluent then switches colours without transitions, so axe never
+    // measures a contrast halfway between the themes.
+    await page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
     await expect(page.locator("html")).toHaveAttribute("style", new RegExp(`color-scheme: ${scheme}`));
     await expectAccessible(page, `${name} (${scheme})`);
     await screenshot(page, `${name}-${scheme}`);
@@ -57,7 +59,7 @@ export async function loggedInContext(
   scheme: "light" | "dark" = "light",
   viewport = { width: 1280, height: 860 },
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ colorScheme: scheme, viewport, storageState: SESSION_FILE });
+  const context = await browser.newContext({ colorScheme: scheme, reducedMotion: "reduce", viewport, storageState: SESSION_FILE });
   const page = await context.newPage();
   failOnPageErrors(page);
   await page.goto("/");
