@@ -1,5 +1,4 @@
 import { lazy, Suspense } from "react";
-import { useSearchParams } from "react-router";
 import { Card, makeStyles, tokens } from "@fluentui/react-components";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
@@ -8,6 +7,7 @@ import { useRangeBans, type OriginFilter, type Range } from "./api";
 import { RangeOriginFilter, RANGES } from "./filters";
 import { RangeBanTable } from "./RangeBanTable";
 import { StatusBar } from "./StatusBar";
+import { useUrlParams } from "../../lib/useUrlParams";
 
 const DashboardCharts = lazy(() => import("./charts"));
 
@@ -28,18 +28,10 @@ export function readOrigin(v: string | null): OriginFilter | undefined {
 
 export function DashboardPage() {
   const s = useStyles();
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlParams();
   const range = readRange(params.get("range"));
   const origin = readOrigin(params.get("origin"));
   const page = Math.max(1, Number(params.get("page")) || 1);
-  const update = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined) next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next, { replace: true });
-  };
   const query = origin ? { range, origin } : { range };
   const bans = useRangeBans({ ...query, page, page_size: PAGE_SIZE });
 

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { useNavigate } from "react-router";
 import { Button, Card, Dropdown, Field, Input, Option, makeStyles, tokens } from "@fluentui/react-components";
 import type { Schemas } from "../../api/client";
 import { PageHeader } from "../../components/PageHeader";
@@ -10,6 +10,7 @@ import { RangeOriginFilter, RANGES } from "../dashboard/filters";
 import { useJails } from "../jails/api";
 import { useHistory, type HistoryQuery } from "./api";
 import { HistoryTable } from "./HistoryTable";
+import { useUrlParams } from "../../lib/useUrlParams";
 
 const PAGE_SIZE = 50;
 const HISTORY_RANGES = [...RANGES, { value: "all" as Schemas["TimeRange"], label: "All" }];
@@ -23,7 +24,7 @@ const useStyles = makeStyles({
 export function HistoryPage() {
   const s = useStyles();
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
+  const [params, setUrlParams] = useUrlParams();
   const jails = useJails();
   const range = readRange(params.get("range"), "all");
   const origin = readOrigin(params.get("origin"));
@@ -33,15 +34,8 @@ export function HistoryPage() {
   const [prefixText, setPrefixText] = useState(prefix ?? "");
   const [address, setAddress] = useState("");
 
-  const update = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined || v === "") next.delete(k);
-      else next.set(k, v);
-    }
-    if (!("page" in changes)) next.delete("page");
-    setParams(next, { replace: true });
-  };
+  // A new filter starts again at the first page.
+  const update = (changes: Record<string, string | undefined>) => setUrlParams("page" in changes ? changes : { ...changes, page: undefined });
 
   const query: HistoryQuery = { range, page, page_size: PAGE_SIZE, ...(origin ? { origin } : {}), ...(jail ? { jail } : {}), ...(prefix ? { prefix } : {}) };
   const history = useHistory(query);

@@ -1,5 +1,4 @@
 import { lazy, Suspense } from "react";
-import { useSearchParams } from "react-router";
 import { Button, Card, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, makeStyles, tokens } from "@fluentui/react-components";
 import { DismissRegular } from "@fluentui/react-icons";
 import { Country } from "../../components/Country";
@@ -10,6 +9,7 @@ import { useByCountry } from "../dashboard/api";
 import { readOrigin, readRange } from "../dashboard/DashboardPage";
 import { RangeOriginFilter } from "../dashboard/filters";
 import { RangeBanTable } from "../dashboard/RangeBanTable";
+import { useUrlParams } from "../../lib/useUrlParams";
 
 const WorldMap = lazy(() => import("./WorldMap"));
 
@@ -25,18 +25,10 @@ const useStyles = makeStyles({
 /** Bans per country on a map and in a table; a country chosen in either lists its bans. */
 export function MapPage() {
   const s = useStyles();
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlParams();
   const range = readRange(params.get("range"), "30d");
   const origin = readOrigin(params.get("origin"));
   const country = params.get("country");
-  const update = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined) next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next, { replace: true });
-  };
   const base = { range, ...(origin ? { origin } : {}) };
   const counts = useByCountry(base);
   const chosen = useByCountry({ ...base, ...(country ? { country } : {}) });
