@@ -35,7 +35,7 @@ async function load(path, withSession, drawn) {
 const loginDrawn = (page) => page.getByRole("heading", { name: "Log in to bangui" }).waitFor();
 const dashboardDrawn = async (page) => {
   await page.locator("tr[data-ip]").first().waitFor();
-  await page.locator("[data-testid=dashboard-charts] .recharts-surface").nth(2).waitFor();
+  await page.locator("[data-testid=dashboard-charts] svg[data-chart]").nth(2).waitFor();
 };
 const mapDrawn = (page) => page.locator("path[data-country]").first().waitFor();
 

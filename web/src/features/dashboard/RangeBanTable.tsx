@@ -7,9 +7,13 @@ import { formatDateTime, formatDuration } from "../../lib/time";
 
 const useStyles = makeStyles({
   scroll: { overflowX: "auto" },
-  table: { minWidth: "720px" },
+  table: { minWidth: "880px" },
   repeat: { backgroundColor: tokens.colorPaletteYellowBackground1 },
-  mono: { fontFamily: tokens.fontFamilyMonospace },
+  // An IPv6 address is wider than its column: it wraps instead of running into the next one.
+  mono: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
+  // Wide enough for any IPv4 address on one line.
+  address: { width: "160px" },
+  when: { width: "150px" },
 });
 
 const ORIGIN_LABEL: Record<Schemas["Origin"], string> = { auto: "fail2ban", manual: "manual", blocklist: "blocklist" };
@@ -23,8 +27,8 @@ export function RangeBanTable({ bans, caption }: { bans: Schemas["RangeBan"][]; 
       <Table className={s.table} size="small" aria-label={caption}>
         <TableHeader>
           <TableRow>
-            <TableHeaderCell>Banned at</TableHeaderCell>
-            <TableHeaderCell>Address</TableHeaderCell>
+            <TableHeaderCell className={s.when}>Banned at</TableHeaderCell>
+            <TableHeaderCell className={s.address}>Address</TableHeaderCell>
             <TableHeaderCell>Jail</TableHeaderCell>
             <TableHeaderCell>Origin</TableHeaderCell>
             <TableHeaderCell>Country</TableHeaderCell>

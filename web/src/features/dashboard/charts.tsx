@@ -1,17 +1,17 @@
-// The dashboard's three charts, in their own chunk (recharts is the heaviest dependency).
+// The dashboard's three charts, in their own chunk.
 import { Card, Text, makeStyles, tokens } from "@fluentui/react-components";
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTimeZone } from "../../app/gates";
 import { useTheme } from "../../app/theme";
+import { BarChart, type Datum, type Series } from "../../components/BarChart";
 import { Empty, QueryView } from "../../components/states";
 import { formatCount, formatDateTime } from "../../lib/time";
 import { useByCountry, useByJail, useTrend, type RangeQuery } from "./api";
 
 const useStyles = makeStyles({
-  grid: { display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))", gap: tokens.spacingHorizontalL, marginTop: tokens.spacingVerticalL },
+  grid: { display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(300px, 1fr))", gap: tokens.spacingHorizontalL, marginTop: tokens.spacingVerticalL },
   card: { padding: tokens.spacingHorizontalM, minWidth: 0 },
   title: { margin: 0, fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold },
-  chart: { width: "100%", height: "260px" },
+  empty: { height: "240px" },
 });
 
 /** Colours per origin that keep their contrast on both themes. */
@@ -21,15 +21,37 @@ function palette(dark: boolean) {
     : { auto: "#0f6cbd", manual: "#a65b00", blocklist: "#7a3fb5", axis: "#424242", grid: "#e0e0e0", bar: "#0f6cbd" };
 }
 
-function ChartCard({ title, summary, children }: { title: string; summary: string; children: React.ReactNode }) {
+/** One chart in its card: the title, a one-line summary, the bars (or why there are none). */
+function ChartCard({ title, summary, categoryName, data, series, horizontal = false }: {
+  title: string;
+  summary: string;
+  categoryName: string;
+  data: Datum[];
+  series: Series[];
+  horizontal?: boolean;
+}) {
   const s = useStyles();
+  const c = palette(useTheme().dark);
   return (
     <Card className={s.card}>
       <h2 className={s.title}>{title}</h2>
       <Text size={200}>{summary}</Text>
-      <div className={s.chart} role="img" aria-label={`${title}: ${summary}`}>
-        {children}
-      </div>
+      {data.length === 0 ? (
+        <div className={s.empty}>
+          <Empty title="No bans in this range" />
+        </div>
+      ) : (
+        <BarChart
+          title={title}
+          summary={summary}
+          categoryName={categoryName}
+          data={data}
+          series={series}
+          horizontal={horizontal}
+          axisColor={c.axis}
+          gridColor={c.grid}
+        />
+      )}
     </Card>
   );
 }
@@ -43,30 +65,25 @@ function TrendChart({ query }: { query: RangeQuery }) {
   const trend = useTrend(query);
   const tz = useTimeZone();
   const c = palette(useTheme().dark);
+  const series: Series[] = [
+    { key: "auto", name: "fail2ban", color: c.auto },
+    { key: "manual", name: "manual", color: c.manual },
+    { key: "blocklist", name: "blocklist", color: c.blocklist },
+  ];
   return (
     <QueryView query={trend}>
       {(t) => {
         const total = t.buckets.reduce((n, b) => n + b.total, 0);
-        const data = t.buckets.map((b) => ({ ...b, label: bucketLabel(b.start, t.width, tz) }));
+        const data = t.buckets.map((b) => ({ label: bucketLabel(b.start, t.width, tz), values: { auto: b.auto, manual: b.manual, blocklist: b.blocklist } }));
+        const per = t.width.replace("_", " ");
         return (
-          <ChartCard title="Ban trend" summary={`${formatCount(total)} bans, per ${t.width.replace("_", " ")}`}>
-            {total === 0 ? (
-              <Empty title="No bans in this range" />
-            ) : (
-              <ResponsiveContainer>
-                <BarChart data={data}>
-                  <CartesianGrid stroke={c.grid} vertical={false} />
-                  <XAxis dataKey="label" stroke={c.axis} fontSize={11} minTickGap={16} />
-                  <YAxis stroke={c.axis} fontSize={11} allowDecimals={false} width={40} />
-                  <Tooltip />
-                  <Legend />
-                  <Bar dataKey="auto" name="fail2ban" stackId="o" fill={c.auto} isAnimationActive={false} />
-                  <Bar dataKey="manual" name="manual" stackId="o" fill={c.manual} isAnimationActive={false} />
-                  <Bar dataKey="blocklist" name="blocklist" stackId="o" fill={c.blocklist} isAnimationActive={false} />
-                </BarChart>
-              </ResponsiveContainer>
-            )}
-          </ChartCard>
+          <ChartCard
+            title="Ban trend"
+            summary={`${formatCount(total)} bans, per ${per}`}
+            categoryName={per[0]!.toUpperCase() + per.slice(1)}
+            data={total === 0 ? [] : data}
+            series={series}
+          />
         );
       }}
     </QueryView>
@@ -79,23 +96,16 @@ function CountriesChart({ query }: { query: RangeQuery }) {
   return (
     <QueryView query={countries}>
       {(d) => {
-        const top = d.countries.slice(0, 10).map((x) => ({ name: x.country ? (x.country.name ?? x.country.code) : "Unknown", bans: x.bans }));
+        const top = d.countries.slice(0, 10).map((x) => ({ label: x.country ? (x.country.name ?? x.country.code) : "Unknown", values: { bans: x.bans } }));
         return (
-          <ChartCard title="Top countries" summary={top.length ? top.slice(0, 3).map((x) => `${x.name} ${formatCount(x.bans)}`).join(", ") : "none"}>
-            {top.length === 0 ? (
-              <Empty title="No bans in this range" />
-            ) : (
-              <ResponsiveContainer>
-                <BarChart data={top} layout="vertical" margin={{ left: 8 }}>
-                  <CartesianGrid stroke={c.grid} horizontal={false} />
-                  <XAxis type="number" stroke={c.axis} fontSize={11} allowDecimals={false} />
-                  <YAxis type="category" dataKey="name" stroke={c.axis} fontSize={11} width={110} />
-                  <Tooltip />
-                  <Bar dataKey="bans" fill={c.bar} isAnimationActive={false} />
-                </BarChart>
-              </ResponsiveContainer>
-            )}
-          </ChartCard>
+          <ChartCard
+            title="Top countries"
+            summary={top.length ? top.slice(0, 3).map((x) => `${x.label} ${formatCount(x.values.bans)}`).join(", ") : "none"}
+            categoryName="Country"
+            data={top}
+            series={[{ key: "bans", name: "Bans", color: c.bar }]}
+            horizontal
+          />
         );
       }}
     </QueryView>
@@ -108,21 +118,13 @@ function JailsChart({ query }: { query: RangeQuery }) {
   return (
     <QueryView query={jails}>
       {(d) => (
-        <ChartCard title="Bans per jail" summary={d.jails.length ? d.jails.slice(0, 3).map((j) => `${j.jail} ${formatCount(j.bans)}`).join(", ") : "none"}>
-          {d.jails.length === 0 ? (
-            <Empty title="No bans in this range" />
-          ) : (
-            <ResponsiveContainer>
-              <BarChart data={d.jails.slice(0, 10)}>
-                <CartesianGrid stroke={c.grid} vertical={false} />
-                <XAxis dataKey="jail" stroke={c.axis} fontSize={11} />
-                <YAxis stroke={c.axis} fontSize={11} allowDecimals={false} width={40} />
-                <Tooltip />
-                <Bar dataKey="bans" fill={c.bar} isAnimationActive={false} />
-              </BarChart>
-            </ResponsiveContainer>
-          )}
-        </ChartCard>
+        <ChartCard
+          title="Bans per jail"
+          summary={d.jails.length ? d.jails.slice(0, 3).map((j) => `${j.jail} ${formatCount(j.bans)}`).join(", ") : "none"}
+          categoryName="Jail"
+          data={d.jails.slice(0, 10).map((j) => ({ label: j.jail, values: { bans: j.bans } }))}
+          series={[{ key: "bans", name: "Bans", color: c.bar }]}
+        />
       )}
     </QueryView>
   );

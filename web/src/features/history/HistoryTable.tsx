@@ -8,9 +8,13 @@ type ArchivedBan = Schemas["ArchivedBan"];
 
 const useStyles = makeStyles({
   scroll: { overflowX: "auto" },
-  table: { minWidth: "760px" },
+  table: { minWidth: "960px" },
   repeat: { backgroundColor: tokens.colorPaletteYellowBackground1 },
-  mono: { fontFamily: tokens.fontFamilyMonospace },
+  // An IPv6 address is wider than its column: it wraps instead of running into the next one.
+  mono: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
+  // Wide enough for any IPv4 address on one line.
+  address: { width: "160px" },
+  when: { width: "150px" },
   matches: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase100, margin: 0, whiteSpace: "pre-wrap", wordBreak: "break-all" },
 });
 
@@ -25,8 +29,8 @@ export function HistoryTable({ bans, showAddress = true, showMatches = false }: 
       <Table className={s.table} size="small" aria-label="Archived bans">
         <TableHeader>
           <TableRow>
-            <TableHeaderCell>Banned at</TableHeaderCell>
-            {showAddress && <TableHeaderCell>Address</TableHeaderCell>}
+            <TableHeaderCell className={s.when}>Banned at</TableHeaderCell>
+            {showAddress && <TableHeaderCell className={s.address}>Address</TableHeaderCell>}
             <TableHeaderCell>Jail</TableHeaderCell>
             <TableHeaderCell>Origin</TableHeaderCell>
             <TableHeaderCell>Duration</TableHeaderCell>

@@ -14,8 +14,12 @@ const useStyles = makeStyles({
   card: { padding: tokens.spacingHorizontalM, gap: tokens.spacingVerticalM },
   title: { margin: 0, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold },
   scroll: { overflowX: "auto" },
-  table: { minWidth: "600px" },
-  mono: { fontFamily: tokens.fontFamilyMonospace },
+  table: { minWidth: "760px" },
+  // An IPv6 address is wider than its column: it wraps instead of running into the next one.
+  mono: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: "anywhere" },
+  // Wide enough for any IPv4 address on one line.
+  address: { width: "160px" },
+  when: { width: "150px" },
   search: { maxWidth: "320px" },
 });
 
@@ -29,10 +33,10 @@ function BanRows({ bans, showJail }: { bans: Schemas["BanItem"][]; showJail: boo
       <Table className={s.table} size="small" aria-label="Active bans">
         <TableHeader>
           <TableRow>
-            <TableHeaderCell>Address</TableHeaderCell>
+            <TableHeaderCell className={s.address}>Address</TableHeaderCell>
             {showJail && <TableHeaderCell>Jail</TableHeaderCell>}
-            <TableHeaderCell>Banned at</TableHeaderCell>
-            <TableHeaderCell>Until</TableHeaderCell>
+            <TableHeaderCell className={s.when}>Banned at</TableHeaderCell>
+            <TableHeaderCell className={s.when}>Until</TableHeaderCell>
             <TableHeaderCell>Duration</TableHeaderCell>
             <TableHeaderCell>
               <span className="visually-hidden">Actions</span>
