@@ -43,23 +43,23 @@ impl EventHub {
         receiver
     }
 
-    /// Every event after `last` (a stream id: what a reconnecting browser saw last), then every
-    /// live one, each exactly once. Missed events come from the shared stream, so it does not
-    /// matter which worker the browser reaches.
+    /// Every event after `last` (a stream id: what a reconnecting browser saw last; without one,
+    /// the stream's current end), then every live one, each exactly once. Missed events come
+    /// from the shared stream, so it does not matter which worker the browser reaches.
     pub async fn follow(&self, last: Option<&str>) -> Result<EventFollower, StoreError> {
-        let last = last.filter(|id| parse_id(id).is_some()).map(str::to_owned);
+        let last = match last.filter(|id| parse_id(id).is_some()) {
+            Some(id) => id.to_owned(),
+            None => self.redis.last_event_id().await?,
+        };
         // Subscribe before replaying, so nothing falls between the two; ids remove the overlap.
         let receiver = self.subscribe();
-        let pending = match &last {
-            Some(id) => self
-                .redis
-                .events_after(id, REPLAY)
-                .await?
-                .into_iter()
-                .map(Arc::new)
-                .collect(),
-            None => VecDeque::new(),
-        };
+        let pending = self
+            .redis
+            .events_after(&last, REPLAY)
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         Ok(EventFollower {
             redis: self.redis.clone(),
             receiver,
@@ -75,11 +75,17 @@ pub struct EventFollower {
     redis: RedisStore,
     receiver: broadcast::Receiver<Arc<StoredEvent>>,
     pending: VecDeque<Arc<StoredEvent>>,
-    /// Id of the last event handed out.
-    cursor: Option<String>,
+    /// Id of the last event handed out, or of the stream's end when following began.
+    cursor: String,
 }
 
 impl EventFollower {
+    /// Where this follower stands: a browser that resumes from here (`Last-Event-ID`) misses
+    /// nothing, even if its connection drops before the first event.
+    pub fn position(&self) -> &str {
+        &self.cursor
+    }
+
     /// The next event newer than the last one handed out; `None` ends the stream.
     pub async fn next(&mut self) -> Option<Arc<StoredEvent>> {
         loop {
@@ -89,8 +95,7 @@ impl EventFollower {
                     Ok(e) => e,
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // Too slow for the worker's buffer: catch up from Redis.
-                        let after = self.cursor.clone().unwrap_or_else(|| "0-0".to_owned());
-                        match self.redis.events_after(&after, REPLAY).await {
+                        match self.redis.events_after(&self.cursor, REPLAY).await {
                             Ok(events) => self.pending.extend(events.into_iter().map(Arc::new)),
                             Err(e) => tracing::warn!(error = %e, "live events: cannot catch up"),
                         }
@@ -99,12 +104,8 @@ impl EventFollower {
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
             };
-            let newer = match &self.cursor {
-                Some(c) => parse_id(&event.id) > parse_id(c),
-                None => true,
-            };
-            if newer {
-                self.cursor = Some(event.id.clone());
+            if parse_id(&event.id) > parse_id(&self.cursor) {
+                self.cursor.clone_from(&event.id);
                 return Some(event);
             }
         }

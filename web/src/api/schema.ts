@@ -390,7 +390,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ban, unban, jail and fail2ban online/offline events. A browser reconnecting with `Last-Event-ID` first gets what it missed (from the shared Redis stream, so it does not matter which worker it reaches), then live events, each exactly once. */
+        /** Ban, unban, jail and fail2ban online/offline events. A browser reconnecting with `Last-Event-ID` first gets what it missed (from the shared Redis stream, so it does not matter which worker it reaches), then live events, each exactly once. The stream opens with a message that carries only an `id` (and `retry`): where to resume from if it drops before its first event. */
         get: operations["events"];
         put?: never;
         post?: never;

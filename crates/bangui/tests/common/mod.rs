@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -250,27 +251,21 @@ impl EventStream {
         }
     }
 
-    /// The next event (keep-alive comments skipped), or `None` after 10 s without one.
-    pub async fn next(&mut self) -> Option<Sse> {
+    /// The next message's fields (`id`, `event`, `data`, `retry`; comments have none), or
+    /// `None` after 10 s without one.
+    async fn next_message(&mut self) -> Option<HashMap<String, String>> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let field = |name: &str| {
+                return Some(
                     block
                         .lines()
-                        .find_map(|l| l.strip_prefix(name).map(|v| v.trim_start().to_owned()))
-                };
-                if let (Some(id), Some(event), Some(data)) =
-                    (field("id:"), field("event:"), field("data:"))
-                {
-                    return Some(Sse {
-                        id,
-                        event,
-                        data: serde_json::from_str(&data).unwrap(),
-                    });
-                }
-                continue;
+                        .filter_map(|l| l.split_once(':'))
+                        .filter(|(name, _)| !name.is_empty())
+                        .map(|(name, value)| (name.to_owned(), value.trim_start().to_owned()))
+                        .collect(),
+                );
             }
             let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
                 .await
@@ -278,6 +273,37 @@ impl EventStream {
                 .unwrap()?;
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
+    }
+
+    /// The next event (keep-alive comments and id-only messages skipped), or `None` after 10 s
+    /// without one.
+    pub async fn next(&mut self) -> Option<Sse> {
+        loop {
+            let mut fields = self.next_message().await?;
+            if let (Some(id), Some(event), Some(data)) = (
+                fields.remove("id"),
+                fields.remove("event"),
+                fields.remove("data"),
+            ) {
+                return Some(Sse {
+                    id,
+                    event,
+                    data: serde_json::from_str(&data).unwrap(),
+                });
+            }
+        }
+    }
+
+    /// The stream's first message: an id with no event, where a browser would resume from.
+    pub async fn opening(&mut self) -> (String, Option<String>) {
+        let mut fields = self.next_message().await.expect("an opening message");
+        assert_eq!(
+            fields.get("data"),
+            None,
+            "the opening message is not an event"
+        );
+        let id = fields.remove("id").expect("the opening message has an id");
+        (id, fields.remove("retry"))
     }
 
     /// Skips events until one of type `event` arrives.
