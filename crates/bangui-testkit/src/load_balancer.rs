@@ -1,7 +1,10 @@
 //! [`LoadBalancer`]: a real HAProxy (Debian's package) in front of a cluster's workers, round
 //! robin per request, as a browser meets bangui in production.
 
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
@@ -13,6 +16,8 @@ use crate::process::{ScratchDir, Spec, Supervised, find_program};
 #[derive(Debug)]
 pub struct LoadBalancer {
     port: u16,
+    /// HAProxy's runtime API: what it thinks of each worker.
+    socket: PathBuf,
     _process: Supervised,
     _dir: ScratchDir,
 }
@@ -27,11 +32,12 @@ impl LoadBalancer {
         let dir = ScratchDir::new("bangui-lb", None)?;
         let config = dir.path().join("haproxy.cfg");
         let log = dir.path().join("haproxy.log");
+        let socket = dir.path().join("haproxy.sock");
         let (port, process) = start_on_port(
             None,
             Duration::from_secs(15),
             |port| {
-                std::fs::write(&config, config_text(port, backends))?;
+                std::fs::write(&config, config_text(port, backends, &socket))?;
                 let spec = Spec::new(&haproxy, log.clone())
                     .args(["-db", "-f"])
                     .arg(config.display().to_string());
@@ -41,6 +47,7 @@ impl LoadBalancer {
         )?;
         Ok(Self {
             port,
+            socket,
             _process: process,
             _dir: dir,
         })
@@ -50,19 +57,53 @@ impl LoadBalancer {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// Whether HAProxy's health checks currently count worker `i` as up.
+    pub fn is_up(&self, i: usize) -> anyhow::Result<bool> {
+        let mut stream = UnixStream::connect(&self.socket).context("HAProxy's runtime API")?;
+        stream.write_all(b"show stat\n")?;
+        let mut csv = String::new();
+        stream.read_to_string(&mut csv)?;
+        // `# pxname,svname,…,status,…`: the status is the 18th field.
+        let name = format!("w{i}");
+        Ok(csv.lines().any(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            fields.len() > 17 && fields[0] == "bangui" && fields[1] == name && fields[17] == "UP"
+        }))
+    }
+
+    /// Waits until HAProxy counts worker `i` as up again (after a restart, its next health
+    /// check), so that killing another worker right after never leaves it with none.
+    pub fn wait_until_up(&self, i: usize, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !self.is_up(i)? {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "HAProxy still counts worker {i} as down"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
 }
 
-fn config_text(port: u16, backends: &[u16]) -> String {
+fn config_text(port: u16, backends: &[u16], socket: &std::path::Path) -> String {
     let servers: String = backends
         .iter()
         .enumerate()
-        .map(|(i, p)| format!("  server w{i} 127.0.0.1:{p}\n"))
+        .map(|(i, p)| format!("  server w{i} 127.0.0.1:{p} check inter 500ms fall 1 rise 1\n"))
         .collect();
     // Long client/server timeouts: the live event stream stays open for the whole test.
+    // Health checks every 500 ms on liveness, and a request that meets a dead worker is
+    // redispatched to another: as a production balancer is set up, so that a worker killed
+    // mid-test costs the browser a reconnect, not an error.
     format!(
-        "global\n  maxconn 512\n\
+        "global\n  maxconn 512\n  stats socket {socket}\n\
          defaults\n  mode http\n  timeout connect 5s\n  timeout client 10m\n  timeout server 10m\n  option forwardfor\n\
          frontend web\n  bind 127.0.0.1:{port}\n  default_backend bangui\n\
-         backend bangui\n  balance roundrobin\n{servers}"
+         backend bangui\n  balance roundrobin\n\
+         \x20 option httpchk\n  http-check send meth GET uri /api/v1/health/live\n\
+         \x20 retries 3\n  option redispatch 1\n{servers}",
+        socket = socket.display()
     )
 }

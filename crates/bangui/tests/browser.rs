@@ -6,9 +6,14 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use bangui_testkit::cluster::{Cluster, http_get};
 use bangui_testkit::list_server::ListServer;
 use bangui_testkit::load_balancer::LoadBalancer;
 
@@ -16,15 +21,82 @@ fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web")
 }
 
-/// Requests to `/api/v1/…` that worker `base` answered, from its own metrics.
-async fn api_requests(caller: &common::Caller, base: &str) -> u64 {
-    caller
-        .metrics(base)
-        .await
+/// Requests to `/api/v1/…` that the worker on `port` answered since it started, from its own
+/// metrics.
+fn api_requests(port: u16) -> u64 {
+    let (_, metrics) = http_get(port, "/metrics").unwrap_or_default();
+    metrics
         .lines()
         .filter(|l| l.starts_with("bangui_http_requests_total{") && l.contains("route=\"/api/v1/"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as u64
+}
+
+/// The cluster under test behind its balancer, and the API requests each worker answered
+/// before it was last killed (a restarted worker's metrics start from zero).
+struct Workers {
+    cluster: Cluster,
+    balancer: LoadBalancer,
+    served_before: Vec<u64>,
+}
+
+impl Workers {
+    fn served(&self, i: usize) -> u64 {
+        self.served_before[i] + api_requests(self.cluster.ports()[i])
+    }
+}
+
+/// What the browser suite may ask of this harness while it runs, over HTTP on 127.0.0.1:
+/// `POST /workers/{i}/kill` (`kill -9`, as a crash would) and `POST /workers/{i}/restart`
+/// (answers once the balancer sends it requests again). Returns the port.
+fn serve_control(workers: Arc<Mutex<Workers>>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(&stream);
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("");
+            let action = path
+                .strip_prefix("/workers/")
+                .and_then(|r| r.split_once('/'));
+            let outcome = match action {
+                Some((i, verb)) if request.starts_with("POST ") => {
+                    let mut w = workers.lock().unwrap();
+                    match (i.parse::<usize>(), verb) {
+                        (Ok(i), "kill") if i < w.cluster.len() => {
+                            let served = api_requests(w.cluster.ports()[i]);
+                            w.served_before[i] += served;
+                            w.cluster.kill(i).map_err(|e| e.to_string())
+                        }
+                        (Ok(i), "restart") if i < w.cluster.len() => w
+                            .cluster
+                            .restart(i)
+                            .and_then(|()| w.balancer.wait_until_up(i, Duration::from_secs(15)))
+                            .map_err(|e| e.to_string()),
+                        _ => Err(format!("no such action: {path}")),
+                    }
+                }
+                _ => Err(format!("no such action: {request}")),
+            };
+            let (status, body) = match outcome {
+                Ok(()) => ("200 OK", "done".to_owned()),
+                Err(e) => ("400 Bad Request", e),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
 }
 
 /// `n` distinct public addresses, one per line, from 11.0.0.0 on, with a comment line.
@@ -55,6 +127,13 @@ async fn the_web_ui_works_in_chromium_behind_a_load_balancer() {
         &[],
     );
     let balancer = LoadBalancer::start(cluster.ports()).expect("HAProxy starts");
+    let url = balancer.url();
+    let workers = Arc::new(Mutex::new(Workers {
+        served_before: vec![0; cluster.len()],
+        cluster,
+        balancer,
+    }));
+    let control = serve_control(workers.clone());
     // The blocklist the suite imports: 100,000 public addresses, so that the active bans
     // table is tried at the size the issue names.
     let lists = ListServer::start().unwrap();
@@ -63,14 +142,20 @@ async fn the_web_ui_works_in_chromium_behind_a_load_balancer() {
     let output = Command::new("npx")
         .args(["playwright", "test"])
         .current_dir(&web)
-        .env("BANGUI_E2E_URL", balancer.url())
+        .env("BANGUI_E2E_URL", url)
         .env("BANGUI_E2E_LIST_URL", lists.url("/big.txt"))
+        .env(
+            "BANGUI_E2E_CONTROL_URL",
+            format!("http://127.0.0.1:{control}"),
+        )
         .env("CI", "1")
         .output()
         .expect("npx runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}\n{stderr}");
+    let workers = workers.lock().unwrap();
+    let cluster = &workers.cluster;
     assert!(
         output.status.success(),
         "the browser suite failed ({}); worker logs:\n{}\n{}",
@@ -92,9 +177,8 @@ async fn the_web_ui_works_in_chromium_behind_a_load_balancer() {
     );
 
     // Round robin spread the browsers' requests over both workers.
-    let caller = common::Caller::new();
     for i in 0..2 {
-        let served = api_requests(&caller, &cluster.url(i)).await;
+        let served = workers.served(i);
         assert!(
             served >= 20,
             "worker {i} answered only {served} API requests"
