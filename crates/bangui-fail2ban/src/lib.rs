@@ -7,13 +7,15 @@
 //! as [`ServerError::UnknownJail`] rather than as an undecodable blob; a transport ([`transport`])
 //! that copes with fail2ban serving one command at a time with a listen backlog of 1; and a typed
 //! [`Client`] over the commands bangui needs. [`database`] reads fail2ban's own SQLite file,
-//! read-only, for the bans it keeps there.
+//! read-only, for the bans it keeps there. [`config`] reads fail2ban's configuration files as
+//! fail2ban reads them.
 //!
 //! The wire facts here were verified against fail2ban 1.0.2 and 1.1.0 (the fixtures under
 //! `tests/fixtures` are real answers).
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod config;
 pub mod database;
 mod error;
 pub mod pickle;

@@ -1,0 +1,272 @@
+//! bangui's configuration reader against fail2ban's own (`fail2ban.client.configreader`, run
+//! by Debian's Python through `tests/oracle/fail2ban_read.py`): on a copy of the stock
+//! `/etc/fail2ban` plus files written to try the corners (overrides through `jail.d` and
+//! `.local`, `%(known/…)s`, `[INCLUDES]`, conditional sections, broken and undecodable files),
+//! every name must merge the same files in the same order and give every option of every
+//! section the same value, or the same error.
+#![allow(clippy::unwrap_used)] // in tests, a panic is a failed assertion with its backtrace
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use bangui_fail2ban::config::reader::ReadError;
+use bangui_fail2ban::config::{ConfigSet, InterpolationError, LocalConfigDir};
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+
+const STOCK: &str = "/etc/fail2ban";
+const PYTHON: &str = "/usr/bin/python3";
+
+/// Files that try what the stock configuration does not.
+const CORNERS: &[(&str, &str)] = &[
+    // An override in jail.d and in jail.local that builds on the value it replaces.
+    (
+        "jail.d/00-bangui.conf",
+        "[sshd]\nport = %(known/port)s,2222\nenabled = true\n\n[apache-auth]\nport = %(known/port)s,8080\n\n[bangui-new]\nenabled = false\nfilter = bangui-corners[mode=aggressive]\nlogpath = /var/log/a.log\n   /var/log/b*.log\n\n   /var/log/c.log ; a comment\n",
+    ),
+    (
+        "jail.local",
+        "[DEFAULT]\nbantime = 1h\nignoreip = 127.0.0.1/8 ::1\n   10.0.0.0/8\n\n[sshd]\nmaxretry: 3\n\n[apache-auth]\nport = %(known/port)s,8443\n",
+    ),
+    (
+        "jail.d/zz-crlf.local",
+        "[recidive]\r\nenabled = true\r\nbantime = 2w\r\n",
+    ),
+    // Hidden files are not matched by fail2ban's glob.
+    ("jail.d/.hidden.conf", "[sshd]\nenabled = false\n"),
+    // A filter with includes before and after, a .local override, names and section references.
+    (
+        "filter.d/bangui-corners.conf",
+        "[INCLUDES]\nbefore = common.conf\nafter = bangui-corners-after.conf\n\n[Init]\nmode = normal\n\n[Definition]\n_daemon = bangui\nprefix = %(__prefix_line)s\nfailregex = ^%(prefix)s Failed for <HOST>$\n            ^%(prefix)s Bad (?:user|key) <HOST>$\n\n            ^x <HOST>$\nignoreregex =\nliteral = 100%% sure\nwho = %(__name__)s\nfrom_init = %(Init/mode)s\nfrom_default = %(default/_daemon)s\nmissing = %(nothing)s\nbroken = %(oops\nbare = 5%\nloop_a = %(loop_b)s\nloop_b = %(loop_a)s\nUPPER = Kept\n",
+    ),
+    (
+        "filter.d/bangui-corners.local",
+        "[Definition]\nfailregex = %(known/failregex)s\n            ^y <HOST>$\nupper = replaced\n",
+    ),
+    (
+        "filter.d/bangui-corners-after.conf",
+        "[Definition]\nafter_value = set after\n[Init?family=inet6]\nmode = six\n",
+    ),
+    // Includes that loop, and one that does not exist.
+    (
+        "filter.d/bangui-loop.conf",
+        "[INCLUDES]\nbefore = bangui-loop-b.conf\n         missing.conf\n[Definition]\na = 1\n",
+    ),
+    (
+        "filter.d/bangui-loop-b.conf",
+        "[INCLUDES]\nbefore = bangui-loop.conf\n[Definition]\nb = 2\n",
+    ),
+    // Files fail2ban refuses to read.
+    (
+        "filter.d/bangui-duplicate.conf",
+        "[Definition]\na = 1\nA = 2\n",
+    ),
+    ("filter.d/bangui-headless.conf", "a = 1\n[Definition]\n"),
+    (
+        "filter.d/bangui-nonsense.conf",
+        "[Definition]\njust words\n",
+    ),
+    (
+        "action.d/bangui-action.conf",
+        "[Definition]\nactionban = echo <ip> >> %(file)s\n[Init]\nfile = /tmp/x\n[Init?family=inet6]\nfile = /tmp/x6\n",
+    ),
+];
+
+/// A copy of the stock configuration with the corner files added.
+fn config_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .args(["-a", &format!("{STOCK}/."), dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "copying {STOCK}");
+    for (name, text) in CORNERS {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    // fail2ban skips a file it cannot decode (and logs it): "café" in Latin-1.
+    std::fs::write(
+        dir.path().join("jail.d/zz-latin1.local"),
+        b"[sshd]\nport = caf\xe9\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// `jail`, `fail2ban`, and every filter and action (by the names of their `.conf`/`.local`).
+fn names(dir: &Path) -> Vec<String> {
+    let mut names = vec!["jail".to_owned(), "fail2ban".to_owned()];
+    for sub in ["filter.d", "action.d"] {
+        let mut found: Vec<String> = std::fs::read_dir(dir.join(sub))
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().into_string().ok())
+            .filter_map(|n| {
+                n.strip_suffix(".conf")
+                    .or_else(|| n.strip_suffix(".local"))
+                    .map(str::to_owned)
+            })
+            .filter(|n| !n.starts_with('.'))
+            .map(|n| format!("{sub}/{n}"))
+            .collect();
+        found.sort();
+        found.dedup();
+        names.extend(found);
+    }
+    names
+}
+
+fn error_class(e: &InterpolationError) -> &'static str {
+    match e {
+        InterpolationError::NoSection(_) => "NoSectionError",
+        InterpolationError::NoOption { .. } => "NoOptionError",
+        InterpolationError::Missing { .. } => "InterpolationMissingOptionError",
+        InterpolationError::Syntax { .. } => "InterpolationSyntaxError",
+        InterpolationError::Depth { .. } => "InterpolationDepthError",
+    }
+}
+
+fn read_error_class(e: &ReadError) -> &'static str {
+    use bangui_fail2ban::config::ini::ParseError;
+    match e {
+        ReadError::Parse { error, .. } => match error {
+            ParseError::MissingSectionHeader { .. } => "MissingSectionHeaderError",
+            ParseError::DuplicateSection { .. } => "DuplicateSectionError",
+            ParseError::DuplicateOption { .. } => "DuplicateOptionError",
+            ParseError::Syntax { .. } => "ParsingError",
+        },
+        ReadError::Io { .. } => "OSError",
+    }
+}
+
+/// What bangui reads, in the shape `fail2ban_read.py` prints.
+fn bangui_reads(dir: &Path, name: &str) -> Value {
+    let files = LocalConfigDir::new(dir);
+    let set = match ConfigSet::read(&files, name) {
+        Ok(set) => set,
+        Err(e) => return json!({ "error": read_error_class(&e) }),
+    };
+    let none = IndexMap::new();
+    let value = |section: &str, option: &str| match set.get(section, option, &none) {
+        Ok(v) => Value::String(v),
+        Err(e) => Value::String(format!("!{}", error_class(&e))),
+    };
+    let sections: BTreeMap<String, BTreeMap<String, Value>> = set
+        .sections()
+        .map(|s| {
+            let options = set
+                .options(s, true)
+                .into_iter()
+                .map(|o| (o.to_owned(), value(s, o)))
+                .collect();
+            (s.to_owned(), options)
+        })
+        .collect();
+    let defaults: BTreeMap<String, Value> = set
+        .defaults()
+        .keys()
+        .map(|o| (o.clone(), value("DEFAULT", o)))
+        .collect();
+    json!({ "files": set.files(), "defaults": defaults, "sections": sections })
+}
+
+#[test]
+fn every_option_of_every_stock_configuration_reads_as_fail2ban_reads_it() {
+    assert!(
+        Path::new(STOCK).join("jail.conf").exists(),
+        "fail2ban's stock configuration is missing: `make deps` installs fail2ban"
+    );
+    let dir = config_dir();
+    let names = names(dir.path());
+    let output = Command::new(PYTHON)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/fail2ban_read.py"))
+        .arg(dir.path())
+        .args(&names)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "fail2ban's reader: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let fail2ban: BTreeMap<String, Value> = serde_json::from_slice(&output.stdout).unwrap();
+
+    let mut differences = Vec::new();
+    let mut options = 0;
+    for name in &names {
+        let theirs = &fail2ban[name];
+        let ours = bangui_reads(dir.path(), name);
+        if &ours != theirs {
+            differences.push(describe(name, &ours, theirs));
+        }
+        options += theirs["sections"].as_object().map_or(0, |s| {
+            s.values()
+                .map(|o| o.as_object().map_or(0, |o| o.len()))
+                .sum::<usize>()
+        });
+    }
+    println!("{} configurations, {options} options compared", names.len());
+    assert!(names.len() > 100, "only {} configurations", names.len());
+    assert!(
+        differences.is_empty(),
+        "{} of {} configurations differ:\n{}",
+        differences.len(),
+        names.len(),
+        differences.join("\n")
+    );
+
+    // The corners did what they were written for (so the comparison above saw them).
+    let corners = &fail2ban["filter.d/bangui-corners"]["sections"]["Definition"];
+    assert_eq!(corners["missing"], "!InterpolationMissingOptionError");
+    assert_eq!(corners["loop_a"], "!InterpolationDepthError");
+    assert_eq!(corners["who"], "Definition");
+    let jails = &fail2ban["jail"]["sections"];
+    assert_eq!(jails["sshd"]["port"], "ssh,2222");
+    assert_eq!(jails["sshd"]["maxretry"], "3");
+    // Two overrides that each build on the one before: `known/port` then names itself, and
+    // fail2ban gives up. bangui's editor must write one override per option, not a chain.
+    assert_eq!(jails["apache-auth"]["port"], "!InterpolationDepthError");
+    assert_eq!(jails["recidive"]["bantime"], "2w");
+    assert_eq!(jails["DEFAULT"], Value::Null);
+    assert_eq!(
+        fail2ban["filter.d/bangui-duplicate"]["error"],
+        "DuplicateOptionError"
+    );
+}
+
+/// The first few options that differ, side by side.
+fn describe(name: &str, ours: &Value, theirs: &Value) -> String {
+    let mut lines = vec![format!("== {name}")];
+    if ours.get("error") != theirs.get("error") || ours.get("files") != theirs.get("files") {
+        lines.push(format!(
+            "  bangui: error {:?} files {}\n  fail2ban: error {:?} files {}",
+            ours.get("error"),
+            ours.get("files").unwrap_or(&Value::Null),
+            theirs.get("error"),
+            theirs.get("files").unwrap_or(&Value::Null)
+        ));
+    }
+    for part in ["defaults", "sections"] {
+        let (a, b) = (&ours[part], &theirs[part]);
+        if a == b {
+            continue;
+        }
+        let keys: std::collections::BTreeSet<&String> = a
+            .as_object()
+            .into_iter()
+            .chain(b.as_object())
+            .flat_map(|m| m.keys())
+            .collect();
+        for key in keys.into_iter().take(40) {
+            if a.get(key) != b.get(key) {
+                lines.push(format!(
+                    "  {part}.{key}:\n    bangui:   {}\n    fail2ban: {}",
+                    a.get(key).unwrap_or(&Value::Null),
+                    b.get(key).unwrap_or(&Value::Null)
+                ));
+            }
+        }
+    }
+    lines.join("\n")
+}
