@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use bangui_fail2ban::config::jails::{Host, JailConfig, Reference, Typed, jails};
 use bangui_fail2ban::config::reader::ReadError;
 use bangui_fail2ban::config::{ConfigSet, InterpolationError, LocalConfigDir};
 use indexmap::IndexMap;
@@ -23,7 +24,7 @@ const CORNERS: &[(&str, &str)] = &[
     // An override in jail.d and in jail.local that builds on the value it replaces.
     (
         "jail.d/00-bangui.conf",
-        "[sshd]\nport = %(known/port)s,2222\nenabled = true\n\n[apache-auth]\nport = %(known/port)s,8080\n\n[bangui-new]\nenabled = false\nfilter = bangui-corners[mode=aggressive]\nlogpath = /var/log/a.log\n   /var/log/b*.log\n\n   /var/log/c.log ; a comment\n",
+        "[sshd]\nport = %(known/port)s,2222\nenabled = true\n\n[nginx-http-auth]\nmaxretry = many\nfilter = nginx-http-auth[mode=\"aggressive\" x]\naction = iptables[name=a, port=\"80,443\",\n   protocol=tcp]\n   sendmail-whois[dest=root@localhost]\n   bad[=x]\n\n[apache-auth]\nport = %(known/port)s,8080\n\n[bangui-new]\nenabled = false\nfilter = bangui-corners[mode=aggressive]\nlogpath = /var/log/a.log\n   /var/log/b*.log\n\n   /var/log/c.log ; a comment\n",
     ),
     (
         "jail.local",
@@ -269,4 +270,122 @@ fn describe(name: &str, ours: &Value, theirs: &Value) -> String {
         }
     }
     lines.join("\n")
+}
+
+/// A jail as `fail2ban_read.py --jails` prints it.
+fn jail_json(jail: &JailConfig) -> Value {
+    let reference = |r: &Result<Reference, String>| match r {
+        Ok(r) => json!({ "name": r.name, "args": r.args }),
+        Err(e) => json!({ "error": e }),
+    };
+    // fail2ban drops a value it cannot convert; bangui keeps it with a warning.
+    let options: BTreeMap<&str, &Typed> = jail
+        .settings
+        .iter()
+        .filter(|(_, s)| s.warning.is_none())
+        .map(|(k, s)| (*k, &s.value))
+        .collect();
+    let mut out = json!({
+        "options": options,
+        "actions": jail.actions.iter().map(reference).collect::<Vec<_>>(),
+    });
+    if let Some(filter) = &jail.filter {
+        out["filter"] = reference(filter);
+    }
+    if jail.settings.contains_key("logpath") {
+        out["logpaths"] = jail
+            .logpaths
+            .iter()
+            .map(|l| json!([l.pattern, l.tail]))
+            .collect();
+    }
+    out
+}
+
+#[test]
+fn every_jail_reads_as_fail2ban_reads_it() {
+    let dir = config_dir();
+    let confpath = dir.path().to_str().unwrap();
+    let output = Command::new(PYTHON)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/fail2ban_read.py"))
+        .args(["--jails", confpath, "1.0.2"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "fail2ban's reader: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let fail2ban: BTreeMap<String, Value> = serde_json::from_slice(&output.stdout).unwrap();
+
+    let files = LocalConfigDir::new(dir.path());
+    let mut set = ConfigSet::read(&files, "jail").unwrap();
+    let host = Host {
+        version: "1.0.2".to_owned(),
+        confpath: confpath.to_owned(),
+    };
+    let read = jails(&mut set, &host);
+    let ours: BTreeMap<String, Value> = read
+        .iter()
+        .map(|(name, jail)| {
+            let json = match jail {
+                Ok(j) => jail_json(j),
+                Err(e) => json!({ "error": error_class(e) }),
+            };
+            (name.clone(), json)
+        })
+        .collect();
+    let jails: Vec<&JailConfig> = read.iter().filter_map(|(_, j)| j.as_ref().ok()).collect();
+    let names: Vec<&String> = fail2ban.keys().collect();
+    assert_eq!(ours.keys().collect::<Vec<_>>(), names, "the same jails");
+    let differences: Vec<String> = names
+        .iter()
+        .filter(|n| ours[**n] != fail2ban[**n])
+        .map(|n| {
+            format!(
+                "== {n}\n  bangui:   {}\n  fail2ban: {}",
+                ours[*n], fail2ban[*n]
+            )
+        })
+        .collect();
+    println!("{} jails compared", names.len());
+    assert!(names.len() > 50, "only {} jails", names.len());
+    assert!(
+        differences.is_empty(),
+        "{} jails differ:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+
+    // What only bangui tells: where each value comes from.
+    let sshd = jails.iter().find(|j| j.name == "sshd").unwrap();
+    assert!(sshd.enabled());
+    let port = set.raw("sshd", "port").unwrap();
+    assert_eq!(
+        (port.source.file.as_str(), port.source.line),
+        ("jail.d/00-bangui.conf", 2)
+    );
+    let maxretry = &sshd.settings["maxretry"];
+    assert_eq!(maxretry.value, Typed::Int(3));
+    assert_eq!(maxretry.source.as_ref().unwrap().file, "jail.local");
+    let bantime = &sshd.settings["bantime"];
+    assert_eq!(bantime.value, Typed::Text("1h".into()));
+    let source = bantime.source.as_ref().unwrap();
+    assert_eq!(
+        (source.file.as_str(), source.section.as_str()),
+        ("jail.local", "DEFAULT")
+    );
+    let nginx = jails.iter().find(|j| j.name == "nginx-http-auth").unwrap();
+    assert_eq!(
+        nginx.settings["maxretry"].warning.as_deref(),
+        Some("maxretry = 'many' is not a whole number: fail2ban ignores it")
+    );
+    let new = jails.iter().find(|j| j.name == "bangui-new").unwrap();
+    assert_eq!(
+        new.logpaths
+            .iter()
+            .map(|l| l.pattern.as_str())
+            .collect::<Vec<_>>(),
+        ["/var/log/a.log", "/var/log/b*.log", "", "/var/log/c.log"]
+    );
 }

@@ -7,6 +7,7 @@
 
 pub mod files;
 pub mod ini;
+pub mod jails;
 pub mod reader;
 
 pub use files::{ConfigFiles, LocalConfigDir};

@@ -206,6 +206,24 @@ impl ConfigSet {
         Ok(out)
     }
 
+    /// Sets `[DEFAULT]` options that no file wrote (fail2ban adds its version and
+    /// configuration path before reading jails).
+    pub fn merge_defaults<'a>(&mut self, values: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (key, value) in values {
+            self.defaults.insert(
+                option_key(key),
+                Value {
+                    raw: value.to_owned(),
+                    source: Source {
+                        file: String::new(),
+                        section: DEFAULT.to_owned(),
+                        line: 0,
+                    },
+                },
+            );
+        }
+    }
+
     /// Adds one file's sections and defaults (`SafeConfigParserWithIncludes.read`).
     fn merge(&mut self, file: &str, parsed: &IniFile) {
         let value = |section: &str, o: &RawOption| Value {

@@ -5,6 +5,10 @@ cannot be interpolated shows as "!<exception class>"; a name that cannot be read
 {"error": "<exception class>"}.
 
 Usage: fail2ban_read.py <config dir> <name>...   (names such as jail, filter.d/sshd)
+
+With --jails <config dir> <version>: every jail section's options as JailReader reads them
+before it looks at filters and actions (typed; unset ones left out), its filter and actions
+parsed with fail2ban's extractOptions/splitWithOptions, and its log paths.
 """
 import json
 import logging
@@ -12,7 +16,9 @@ import sys
 
 sys.path.insert(0, "/usr/lib/python3/dist-packages")
 from fail2ban.client import configparserinc  # noqa: E402
-from fail2ban.client.configreader import ConfigReaderUnshared  # noqa: E402
+from fail2ban.client.configreader import ConfigReader, ConfigReaderUnshared  # noqa: E402
+from fail2ban.client.jailreader import JailReader  # noqa: E402
+from fail2ban.helpers import extractOptions, splitWithOptions  # noqa: E402
 
 logging.disable(logging.CRITICAL)
 
@@ -65,4 +71,39 @@ def main():
     json.dump(out, sys.stdout, sort_keys=True, indent=1)
 
 
-main()
+def parsed(option):
+    try:
+        name, args = extractOptions(option)
+        return {"name": name, "args": args}
+    except ValueError as e:
+        return {"error": str(e)}
+
+
+def jails():
+    base, version = sys.argv[2].rstrip("/"), sys.argv[3]
+    config = ConfigReader(basedir=base)
+    config.read("jail")
+    config.merge_defaults({"fail2ban_version": version, "fail2ban_confpath": base})
+    out = {}
+    for name in config.sections():
+        if name == "INCLUDES":
+            continue
+        try:
+            opts = ConfigReader.getOptions(config, name, JailReader._configOpts)
+        except Exception as e:
+            out[name] = {"error": type(e).__name__}
+            continue
+        jail = {"options": {k: v for k, v in opts.items() if v is not None}}
+        if opts.get("filter"):
+            jail["filter"] = parsed(opts["filter"])
+        jail["actions"] = [parsed(a.strip()) for a in splitWithOptions(opts.get("action") or "") if a.strip()]
+        if opts.get("logpath") is not None:
+            jail["logpaths"] = [(p.rsplit(" ", 1) + ["head"])[:2] for p in opts["logpath"].split("\n")]
+        out[name] = jail
+    json.dump(out, sys.stdout, sort_keys=True, indent=1)
+
+
+if sys.argv[1] == "--jails":
+    jails()
+else:
+    main()
