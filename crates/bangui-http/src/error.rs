@@ -99,6 +99,9 @@ error_codes! {
     Fail2banError = "fail2ban_error", BAD_GATEWAY,
         "fail2ban refused or failed; details.fail2ban_message says why";
     BlocklistFetchFailed = "blocklist_fetch_failed", BAD_GATEWAY, "the list could not be downloaded";
+    /// A file of fail2ban's configuration is missing, unreadable, or one fail2ban would refuse.
+    Fail2banConfigUnreadable = "fail2ban_config_unreadable", BAD_GATEWAY,
+        "fail2ban's configuration cannot be read";
     SetupRequired = "setup_required", SERVICE_UNAVAILABLE,
         "bangui is not set up yet: POST /api/v1/setup first";
     StateStoreUnavailable = "state_store_unavailable", SERVICE_UNAVAILABLE,
@@ -324,6 +327,10 @@ impl From<RuntimeError> for ApiError {
                 Some(output),
             ),
             RuntimeError::Store(e) => e.into(),
+            RuntimeError::Config(message) => {
+                tracing::warn!(error = %message, "fail2ban's configuration cannot be read");
+                Self::with_message(ErrorCode::Fail2banConfigUnreadable, message)
+            }
         }
     }
 }

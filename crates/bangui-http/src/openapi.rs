@@ -62,6 +62,7 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "history", description = "The ban archive"),
         (name = "geo", description = "Countries of addresses"),
         (name = "blocklists", description = "Blocklist sources, imports and their log"),
+        (name = "config", description = "fail2ban's configuration files, read as fail2ban reads them"),
         (name = "jobs", description = "Background jobs"),
         (name = "audit", description = "Who changed what"),
         (name = "operations", description = "The document itself and Prometheus metrics"),

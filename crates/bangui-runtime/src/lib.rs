@@ -15,6 +15,7 @@ pub mod archive;
 pub mod banlists;
 pub mod bans;
 pub mod blocklist;
+pub mod config;
 pub mod events;
 pub mod geo;
 pub mod jails;
@@ -79,6 +80,10 @@ pub enum RuntimeError {
     /// A jail that is neither running nor startable from the configuration.
     #[error("no jail named {0:?}")]
     JailNotFound(String),
+    /// fail2ban's configuration files cannot be read (missing, unreadable, or a file fail2ban
+    /// would refuse too); the message names the file and line.
+    #[error("fail2ban's configuration cannot be read: {0}")]
+    Config(String),
 }
 
 impl RuntimeError {
@@ -88,7 +93,7 @@ impl RuntimeError {
         match self {
             Self::Fail2ban(e) => e.is_unavailable(),
             Self::Store(e) => e.is_unavailable(),
-            Self::Reload(_) | Self::JailNotFound(_) => false,
+            Self::Reload(_) | Self::JailNotFound(_) | Self::Config(_) => false,
         }
     }
 }

@@ -281,6 +281,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/jails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every jail the configuration defines, enabled or not, with the values fail2ban gives its options and the file, section and line each comes from. */
+        get: operations["list_config_jails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/bans": {
         parameters: {
             query?: never;
@@ -997,6 +1014,66 @@ export interface components {
          * @enum {string}
          */
         Check: "ok" | "unavailable";
+        /** @description A jail as the configuration defines it. */
+        ConfigJail: {
+            actions: components["schemas"]["ConfigReference"][];
+            /** @description `enabled = true` in the configuration. */
+            enabled: boolean;
+            /** @description Why its values cannot be read (fail2ban would refuse it too). */
+            error?: string | null;
+            filter?: components["schemas"]["ConfigReference"] | null;
+            logpaths: components["schemas"]["ConfigLogPath"][];
+            name: string;
+            /** @description fail2ban runs it now. */
+            running: boolean;
+            settings: components["schemas"]["ConfigSetting"][];
+        };
+        /** @description Every jail of the configuration, active and inactive. */
+        ConfigJailList: {
+            /** @description The files read, in the order fail2ban merges them. */
+            files: string[];
+            items: components["schemas"]["ConfigJail"][];
+            /** @description Whether fail2ban answers (when it does not, no jail counts as running). */
+            online: boolean;
+            warnings: components["schemas"]["ConfigWarning"][];
+        };
+        /** @description One `logpath` entry: a path or glob, read from its head or tail. */
+        ConfigLogPath: {
+            pattern: string;
+            tail: string;
+        };
+        /** @description A filter or action a jail names, with its arguments, or why fail2ban cannot parse it. */
+        ConfigReference: {
+            args: {
+                [key: string]: string;
+            };
+            error?: string | null;
+            name?: string | null;
+        };
+        /** @description One option of a jail: its effective value and where it comes from. */
+        ConfigSetting: {
+            name: string;
+            source?: components["schemas"]["ConfigSource"] | null;
+            value: components["schemas"]["ConfigValue"];
+            /** @description Why fail2ban ignores the written value, if it does. */
+            warning?: string | null;
+        };
+        /** @description Where a value was written. */
+        ConfigSource: {
+            /** @description The file, relative to fail2ban's configuration directory. */
+            file: string;
+            /** Format: int32 */
+            line: number;
+            /** @description The section as written there (`DEFAULT`, `sshd`, …). */
+            section: string;
+        };
+        /** @description An option's value as fail2ban types it. */
+        ConfigValue: boolean | number | string;
+        /** @description Something fail2ban would log and go on from (a file it cannot decode, …). */
+        ConfigWarning: {
+            file: string;
+            message: string;
+        };
         /** @description An address's country as bangui knows it. */
         Country: {
             /** @description From the cache rather than looked up now. */
@@ -1053,7 +1130,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -3243,6 +3320,41 @@ export interface operations {
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
             502: components["responses"]["blocklist_fetch_failed"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    list_config_jails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configured jails. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigJailList"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
             503: {
                 headers: {

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod bans;
 pub mod blocklists;
+pub mod config;
 pub mod dashboard;
 pub mod events;
 pub mod geo;
@@ -86,6 +87,7 @@ pub(crate) fn private() -> OpenApiRouter<AppState> {
         .routes(routes!(blocklists::set_enabled))
         .routes(routes!(blocklists::preview))
         .routes(routes!(blocklists::import_one))
+        .routes(routes!(config::jails))
 }
 
 /// The routes outside `/api/v1`.

@@ -1,0 +1,192 @@
+//! `/api/v1/config/*`: fail2ban's configuration as its files say (read as fail2ban reads
+//! them), next to what fail2ban runs.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use bangui_fail2ban::config::Source;
+use bangui_fail2ban::config::jails::{JailConfig, Reference, Typed};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Where a value was written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigSource {
+    /// The file, relative to fail2ban's configuration directory.
+    pub file: String,
+    /// The section as written there (`DEFAULT`, `sshd`, …).
+    pub section: String,
+    pub line: u32,
+}
+
+/// An option's value as fail2ban types it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    Bool(bool),
+    Int(i64),
+    Text(String),
+}
+
+/// One option of a jail: its effective value and where it comes from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigSetting {
+    pub name: String,
+    pub value: ConfigValue,
+    /// `None`: fail2ban's built-in default (no file sets it).
+    pub source: Option<ConfigSource>,
+    /// Why fail2ban ignores the written value, if it does.
+    pub warning: Option<String>,
+}
+
+/// A filter or action a jail names, with its arguments, or why fail2ban cannot parse it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigReference {
+    pub name: Option<String>,
+    pub args: BTreeMap<String, String>,
+    pub error: Option<String>,
+}
+
+/// One `logpath` entry: a path or glob, read from its head or tail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigLogPath {
+    pub pattern: String,
+    pub tail: String,
+}
+
+/// A jail as the configuration defines it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigJail {
+    pub name: String,
+    /// `enabled = true` in the configuration.
+    pub enabled: bool,
+    /// fail2ban runs it now.
+    pub running: bool,
+    /// Why its values cannot be read (fail2ban would refuse it too).
+    pub error: Option<String>,
+    pub settings: Vec<ConfigSetting>,
+    pub filter: Option<ConfigReference>,
+    pub actions: Vec<ConfigReference>,
+    pub logpaths: Vec<ConfigLogPath>,
+}
+
+/// Something fail2ban would log and go on from (a file it cannot decode, …).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigWarning {
+    pub file: String,
+    pub message: String,
+}
+
+/// Every jail of the configuration, active and inactive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigJailList {
+    pub items: Vec<ConfigJail>,
+    /// Whether fail2ban answers (when it does not, no jail counts as running).
+    pub online: bool,
+    /// The files read, in the order fail2ban merges them.
+    pub files: Vec<String>,
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// `GET /config/jails`: every jail the configuration defines, enabled or not, with the values
+/// fail2ban gives its options and the file, section and line each comes from.
+#[utoipa::path(get, path = "/config/jails", tag = "config", operation_id = "list_config_jails",
+    responses((status = 200, description = "The configured jails.", body = ConfigJailList)))]
+pub async fn jails(State(state): State<AppState>) -> Result<Json<ConfigJailList>, ApiError> {
+    let read = state.runtime.configured_jails().await?;
+    let items = read
+        .jails
+        .into_iter()
+        .map(|(name, jail)| {
+            let running = read.running.contains(&name);
+            match jail {
+                Ok(jail) => config_jail(jail, running),
+                Err(e) => ConfigJail {
+                    name,
+                    enabled: false,
+                    running,
+                    error: Some(e.to_string()),
+                    settings: Vec::new(),
+                    filter: None,
+                    actions: Vec::new(),
+                    logpaths: Vec::new(),
+                },
+            }
+        })
+        .collect();
+    Ok(Json(ConfigJailList {
+        items,
+        online: read.status.snapshot.online,
+        files: read.files,
+        warnings: read
+            .warnings
+            .into_iter()
+            .map(|w| ConfigWarning {
+                file: w.file,
+                message: w.message,
+            })
+            .collect(),
+    }))
+}
+
+fn config_jail(jail: JailConfig, running: bool) -> ConfigJail {
+    let enabled = jail.enabled();
+    ConfigJail {
+        enabled,
+        running,
+        error: None,
+        settings: jail
+            .settings
+            .into_iter()
+            .map(|(name, s)| ConfigSetting {
+                name: name.to_owned(),
+                value: match s.value {
+                    Typed::Bool(b) => ConfigValue::Bool(b),
+                    Typed::Int(i) => ConfigValue::Int(i),
+                    Typed::Text(t) => ConfigValue::Text(t.into_owned()),
+                },
+                source: s.source.and_then(source),
+                warning: s.warning,
+            })
+            .collect(),
+        filter: jail.filter.map(reference),
+        actions: jail.actions.into_iter().map(reference).collect(),
+        logpaths: jail
+            .logpaths
+            .into_iter()
+            .map(|l| ConfigLogPath {
+                pattern: l.pattern,
+                tail: l.tail,
+            })
+            .collect(),
+        name: jail.name,
+    }
+}
+
+/// A value fail2ban itself adds (its version, its path) has no file.
+fn source(s: Source) -> Option<ConfigSource> {
+    (!s.file.is_empty()).then_some(ConfigSource {
+        file: s.file,
+        section: s.section,
+        line: s.line,
+    })
+}
+
+fn reference(r: Result<Reference, String>) -> ConfigReference {
+    match r {
+        Ok(r) => ConfigReference {
+            name: Some(r.name),
+            args: r.args.into_iter().collect(),
+            error: None,
+        },
+        Err(e) => ConfigReference {
+            name: None,
+            args: BTreeMap::new(),
+            error: Some(e),
+        },
+    }
+}
