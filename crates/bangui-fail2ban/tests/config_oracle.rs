@@ -389,3 +389,136 @@ fn every_jail_reads_as_fail2ban_reads_it() {
         ["/var/log/a.log", "/var/log/b*.log", "", "/var/log/c.log"]
     );
 }
+
+/// Jails that try what the stock ones do not, for the start commands; fail2ban's client
+/// accepts all of them (a jail it refuses gets a `config-error` line).
+fn stream_corners(dir: &Path) -> String {
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    for f in ["auth.log", "auth.1.log", ".hidden.log"] {
+        std::fs::write(logs.join(f), "").unwrap();
+    }
+    let logs = logs.display();
+    format!(
+        "[sshd]\nport = %(known/port)s,2222\nmaxretry = 3\nlogpath = {logs}/auth*.log\n   {logs}/missing.log tail\n   {logs}/auth.log tail\n\n\
+         [nginx-http-auth]\nfilter = nginx-http-auth[mode=\"fallback\"]\nlogpath = {logs}/auth.log\n\
+         action = iptables-multiport[name=web, port=\"80,443\"]\n   sendmail-whois[dest=root@localhost, sender=f2b@localhost]\n   bangui-hook.py[actname=hook, x=1]\n\n\
+         [recidive]\nbantime.increment = true\nmaxretry = lots\nignoreip = 127.0.0.1/8, ::1 192.0.2.0/24\n\n\
+         [bangui-journal]\nfilter = sshd[mode=aggressive]\nbackend = systemd\nport = 22\n\n\
+         [bangui-nofilter]\nfilter = does-not-exist\nlogpath = {logs}/auth.log\n\n\
+         [bangui-badaction]\nfilter = sshd\nlogpath = {logs}/auth.log\naction = iptables[=x]\n\n\
+         [bangui-noaction]\nfilter = sshd\nlogpath = {logs}/auth.log\naction = no-such-action\n"
+    )
+}
+
+/// The commands of jail `name` in a stream (its `add`, `set`, `multi-set` and `start`).
+fn commands_of<'a>(stream: &'a [Value], name: &str) -> Vec<&'a Value> {
+    stream.iter().filter(|c| c[1] == name).collect()
+}
+
+#[test]
+fn the_start_commands_of_every_jail_equal_what_fail2ban_client_d_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .args(["-a", &format!("{STOCK}/."), dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let corners = stream_corners(dir.path());
+    std::fs::write(dir.path().join("jail.d/50-corners.local"), &corners).unwrap();
+    // Every jail enabled (the names from bangui's reading; fail2ban reads the same files).
+    let files = LocalConfigDir::new(dir.path());
+    let names: Vec<String> = ConfigSet::read(&files, "jail")
+        .unwrap()
+        .sections()
+        .filter(|s| *s != "INCLUDES")
+        .map(str::to_owned)
+        .collect();
+    let enable: String = names
+        .iter()
+        .map(|n| format!("[{n}]\nenabled = true\n\n"))
+        .collect();
+    std::fs::write(dir.path().join("jail.d/zz-all.local"), enable).unwrap();
+
+    let output = Command::new(PYTHON)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/fail2ban_read.py"))
+        .args(["--dump", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "fail2ban-client -d: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let host = Host {
+        version: "1.0.2".to_owned(),
+        confpath: dir.path().to_str().unwrap().to_owned(),
+    };
+    let ours = bangui_fail2ban::config::stream::start_commands(&files, &host).unwrap();
+
+    let mut matching = 0;
+    let mut differences = Vec::new();
+    for name in &names {
+        let (a, b) = (commands_of(&ours, name), commands_of(&theirs, name));
+        if a == b {
+            matching += 1;
+        } else {
+            let first = a
+                .iter()
+                .zip(&b)
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len().min(b.len()));
+            differences.push(format!(
+                "== {name} ({} vs {} commands), first difference:\n  bangui:   {}\n  fail2ban: {}",
+                a.len(),
+                b.len(),
+                a.get(first).map_or("-".to_owned(), |c| c.to_string()),
+                b.get(first).map_or("-".to_owned(), |c| c.to_string()),
+            ));
+        }
+    }
+    let errors = |s: &[Value]| -> Vec<Value> {
+        s.iter()
+            .filter(|c| c[0] == "config-error")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        errors(&ours),
+        errors(&theirs),
+        "the jails fail2ban skips, and why"
+    );
+    println!(
+        "{matching} of {} jails: the same start commands as fail2ban-client -d",
+        names.len()
+    );
+    assert!(
+        differences.is_empty(),
+        "{} of {} jails differ:\n{}",
+        differences.len(),
+        names.len(),
+        differences.join("\n")
+    );
+    // The corners were exercised: globbed log files, a Python action, typed values, journal
+    // matches, and the jails fail2ban skips.
+    let sshd = commands_of(&theirs, "sshd");
+    assert!(
+        sshd.iter().any(|c| c[2] == "addlogpath" && c[4] == "tail"),
+        "{sshd:?}"
+    );
+    assert_eq!(errors(&theirs).len(), 3, "{:?}", errors(&theirs));
+    let recidive = commands_of(&theirs, "recidive");
+    assert!(recidive.contains(&&json!(["set", "recidive", "bantime.increment", true])));
+    assert!(recidive.contains(&&json!(["set", "recidive", "maxretry", null])));
+    let journal = commands_of(&theirs, "bangui-journal");
+    assert!(
+        journal.iter().any(|c| c[2] == "addjournalmatch"),
+        "{journal:?}"
+    );
+    let web = commands_of(&theirs, "nginx-http-auth");
+    assert!(
+        web.iter().any(|c| c[2] == "addaction" && c[3] == "hook"),
+        "{web:?}"
+    );
+}

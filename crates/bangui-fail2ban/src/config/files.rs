@@ -14,6 +14,9 @@ pub trait ConfigFiles {
     /// The names of the regular files directly in `dir` (not recursive), in no given order;
     /// empty if `dir` does not exist.
     fn list(&self, dir: &str) -> io::Result<Vec<String>>;
+    /// The existing paths on fail2ban's host that a `logpath` glob matches, as fail2ban's
+    /// client finds them (Python's `glob.glob`, in directory order, dangling links left out).
+    fn glob(&self, pattern: &str) -> Vec<String>;
 }
 
 /// A configuration directory on this machine.
@@ -48,6 +51,10 @@ impl LocalConfigDir {
 }
 
 impl ConfigFiles for LocalConfigDir {
+    fn glob(&self, pattern: &str) -> Vec<String> {
+        python_glob(pattern)
+    }
+
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
         let Some(real) = self.resolve(path)? else {
             return Ok(None);
@@ -83,6 +90,158 @@ impl ConfigFiles for LocalConfigDir {
         }
         Ok(names)
     }
+}
+
+/// Python's `glob.glob(pattern)` on this machine, keeping what exists (`os.path.exists`).
+pub fn python_glob(pattern: &str) -> Vec<String> {
+    glob_paths(pattern, false)
+        .into_iter()
+        .filter(|p| Path::new(p).exists())
+        .collect()
+}
+
+fn has_magic(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// `glob._iglob` (not recursive): the directory part first, then the name in each directory.
+fn glob_paths(pattern: &str, dirs_only: bool) -> Vec<String> {
+    let (dir, name) = match pattern.rfind('/') {
+        // `os.path.split` keeps a root's slashes: "/x" → ("/", "x").
+        Some(at) => {
+            let head = &pattern[..at];
+            let head = if head.chars().all(|c| c == '/') {
+                &pattern[..=at]
+            } else {
+                head.trim_end_matches('/')
+            };
+            (head, &pattern[at + 1..])
+        }
+        None => ("", pattern),
+    };
+    if !has_magic(pattern) {
+        let exists = if name.is_empty() {
+            Path::new(dir).is_dir()
+        } else {
+            Path::new(pattern).symlink_metadata().is_ok()
+        };
+        return if exists {
+            vec![pattern.to_owned()]
+        } else {
+            Vec::new()
+        };
+    }
+    if dir.is_empty() {
+        return matching_names(".", name, dirs_only);
+    }
+    let dirs = if dir != pattern && has_magic(dir) {
+        glob_paths(dir, true)
+    } else {
+        vec![dir.to_owned()]
+    };
+    let mut found = Vec::new();
+    for d in dirs {
+        let names = if has_magic(name) {
+            matching_names(&d, name, dirs_only)
+        } else if name.is_empty() {
+            if Path::new(&d).is_dir() {
+                vec![String::new()]
+            } else {
+                Vec::new()
+            }
+        } else if Path::new(&d).join(name).symlink_metadata().is_ok() {
+            vec![name.to_owned()]
+        } else {
+            Vec::new()
+        };
+        for n in names {
+            found.push(if d.ends_with('/') {
+                format!("{d}{n}")
+            } else {
+                format!("{d}/{n}")
+            });
+        }
+    }
+    found
+}
+
+/// `glob._glob1`: the names in `dir` (directory order) that `pattern` matches; hidden names
+/// only for a pattern that starts with a dot.
+fn matching_names(dir: &str, pattern: &str, dirs_only: bool) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let hidden_ok = pattern.starts_with('.');
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| !dirs_only || e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| hidden_ok || !n.starts_with('.'))
+        .filter(|n| fnmatch(n, pattern))
+        .collect()
+}
+
+/// `fnmatch.fnmatchcase`: `*`, `?`, `[set]`, `[!set]`; an unclosed `[` is a literal.
+pub fn fnmatch(name: &str, pattern: &str) -> bool {
+    let name: Vec<char> = name.chars().collect();
+    let pattern: Vec<char> = pattern.chars().collect();
+    fn matches(n: &[char], p: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|i| matches(&n[i..], &p[1..])),
+            Some('?') => !n.is_empty() && matches(&n[1..], &p[1..]),
+            Some('[') => match class_end(p) {
+                Some(end) => {
+                    let Some(&c) = n.first() else { return false };
+                    in_class(c, &p[1..end]) && matches(&n[1..], &p[end + 1..])
+                }
+                None => n.first() == Some(&'[') && matches(&n[1..], &p[1..]),
+            },
+            Some(&c) => n.first() == Some(&c) && matches(&n[1..], &p[1..]),
+        }
+    }
+    matches(&name, &pattern)
+}
+
+/// Where the `]` closing the class at `p[0]` is (a `]` right after `[` or `[!` is literal).
+fn class_end(p: &[char]) -> Option<usize> {
+    let mut i = 1;
+    if p.get(i) == Some(&'!') {
+        i += 1;
+    }
+    if p.get(i) == Some(&']') {
+        i += 1;
+    }
+    while i < p.len() {
+        if p[i] == ']' {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn in_class(c: char, class: &[char]) -> bool {
+    let (negated, class) = match class.first() {
+        Some('!') => (true, &class[1..]),
+        _ => (false, class),
+    };
+    let mut hit = false;
+    let mut i = 0;
+    while i < class.len() {
+        if i + 2 < class.len() && class[i + 1] == '-' {
+            if class[i] <= c && c <= class[i + 2] {
+                hit = true;
+            }
+            i += 3;
+        } else {
+            if class[i] == c {
+                hit = true;
+            }
+            i += 1;
+        }
+    }
+    hit != negated
 }
 
 /// `path` relative to the configuration directory, with `.` and `..` resolved lexically, or
@@ -124,6 +283,45 @@ mod tests {
         assert_eq!(clean("/etc/passwd"), None);
         assert_eq!(clean("jail\0.conf"), None);
         assert_eq!(clean("jail\n.conf"), None);
+    }
+
+    #[test]
+    fn fnmatch_as_python_matches() {
+        assert!(fnmatch("error.log", "*error.log"));
+        assert!(fnmatch("access-1.log", "access-?.log"));
+        assert!(fnmatch("b.log", "[abc].log"));
+        assert!(!fnmatch("d.log", "[abc].log"));
+        assert!(fnmatch("d.log", "[!abc].log"));
+        assert!(fnmatch("[x", "[x"));
+        assert!(fnmatch("]", "[]]"));
+        assert!(!fnmatch("a.log.1", "*.log"));
+    }
+
+    #[test]
+    fn globs_find_what_exists_and_skip_hidden_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_str().unwrap();
+        for f in ["a/x.log", "a/.hidden.log", "b/y.log", "b/z.txt"] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        std::os::unix::fs::symlink(
+            dir.path().join("nowhere"),
+            dir.path().join("a/dangling.log"),
+        )
+        .unwrap();
+        let mut found = python_glob(&format!("{root}/*/*.log"));
+        found.sort();
+        assert_eq!(
+            found,
+            [format!("{root}/a/x.log"), format!("{root}/b/y.log")]
+        );
+        assert_eq!(
+            python_glob(&format!("{root}/b/z.txt")),
+            [format!("{root}/b/z.txt")]
+        );
+        assert!(python_glob(&format!("{root}/c/*.log")).is_empty());
     }
 
     #[test]

@@ -237,7 +237,7 @@ fn convert(raw: &str, kind: Kind) -> Option<Typed> {
 }
 
 /// Python's `int(text)`: surrounding whitespace, a sign, digits with single `_` between them.
-fn python_int(raw: &str) -> Option<i64> {
+pub(crate) fn python_int(raw: &str) -> Option<i64> {
     let t = raw.trim();
     let (negative, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -316,7 +316,7 @@ pub fn extract_options(option: &str) -> Result<Reference, String> {
 }
 
 /// Python's `repr()` of a string, as fail2ban's messages quote names.
-fn python_repr(s: &str) -> String {
+pub(crate) fn python_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {

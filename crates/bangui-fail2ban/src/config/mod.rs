@@ -9,6 +9,7 @@ pub mod files;
 pub mod ini;
 pub mod jails;
 pub mod reader;
+pub mod stream;
 
 pub use files::{ConfigFiles, LocalConfigDir};
 pub use reader::{ConfigSet, InterpolationError, ReadError, ReadWarning, Source, Value};

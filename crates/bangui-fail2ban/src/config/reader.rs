@@ -224,6 +224,61 @@ impl ConfigSet {
         }
     }
 
+    /// `get_ex`: like [`get`](Self::get), but `section/option` names another section's option
+    /// (`known/…` the value this section's option had before a later file overrode it,
+    /// `default/…` `[DEFAULT]`'s), each read without `vars`; if none has it, the name is looked
+    /// up as it is.
+    pub fn get_ex(
+        &self,
+        section: &str,
+        option: &str,
+        vars: &IndexMap<String, String>,
+    ) -> Result<String, InterpolationError> {
+        if let Some((sec, opt)) = section_option(option) {
+            let candidates = match sec.to_lowercase().as_str() {
+                "known" => vec![format!("KNOWN/{section}"), section.to_owned()],
+                "default" => vec![DEFAULT.to_owned()],
+                _ => vec![sec.to_owned()],
+            };
+            for candidate in candidates {
+                match self.get(&candidate, opt, &IndexMap::new()) {
+                    Ok(v) => return Ok(v),
+                    Err(InterpolationError::NoSection(_) | InterpolationError::NoOption { .. }) => {
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.get(section, option, vars)
+    }
+
+    /// `merge_section`: sets options of `section` (created if missing) as no file wrote them;
+    /// with a `prefix`, each name gets it (fail2ban keeps a jail's filter values as `known/…`).
+    pub fn merge_section(
+        &mut self,
+        section: &str,
+        options: &IndexMap<String, String>,
+        prefix: &str,
+    ) {
+        let target = self.sections.entry(section.to_owned()).or_default();
+        for (key, value) in options {
+            if !prefix.is_empty() && (key.starts_with(prefix) || key == "__name__") {
+                continue;
+            }
+            target.insert(
+                format!("{prefix}{key}"),
+                Value {
+                    raw: value.clone(),
+                    source: Source {
+                        file: String::new(),
+                        section: section.to_owned(),
+                        line: 0,
+                    },
+                },
+            );
+        }
+    }
+
     /// Adds one file's sections and defaults (`SafeConfigParserWithIncludes.read`).
     fn merge(&mut self, file: &str, parsed: &IniFile) {
         let value = |section: &str, o: &RawOption| Value {
@@ -274,8 +329,16 @@ impl ConfigSet {
     }
 }
 
+/// `^([\w\-]+)/([^\s>]+)$` (fail2ban's `SECTION_OPTNAME_CRE`): `section/option`.
+fn section_option(name: &str) -> Option<(&str, &str)> {
+    let (sec, opt) = name.split_once('/')?;
+    let sec_ok = !sec.is_empty() && sec.chars().all(|c| is_word(c) || c == '-');
+    let opt_ok = !opt.is_empty() && !opt.chars().any(|c| c.is_whitespace() || c == '>');
+    (sec_ok && opt_ok).then_some((sec, opt))
+}
+
 /// `name?cond` (fail2ban's `CONDITIONAL_RE`, `^(\w+)(\?.+)$`): the name and `?cond`.
-fn split_condition(section: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_condition(section: &str) -> Option<(&str, &str)> {
     let at = section.find('?')?;
     let (name, cond) = section.split_at(at);
     let word = !name.is_empty() && name.chars().all(is_word);

@@ -6,6 +6,9 @@ cannot be interpolated shows as "!<exception class>"; a name that cannot be read
 
 Usage: fail2ban_read.py <config dir> <name>...   (names such as jail, filter.d/sshd)
 
+With --dump <config dir>: what `fail2ban-client -c <dir> -d` prints, one command per line as
+Python literals, turned into a JSON list of commands.
+
 With --jails <config dir> <version>: every jail section's options as JailReader reads them
 before it looks at filters and actions (typed; unset ones left out), its filter and actions
 parsed with fail2ban's extractOptions/splitWithOptions, and its log paths.
@@ -103,7 +106,20 @@ def jails():
     json.dump(out, sys.stdout, sort_keys=True, indent=1)
 
 
+def dump():
+    import ast
+    import subprocess
+
+    done = subprocess.run(["fail2ban-client", "-c", sys.argv[2], "-d"], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit("fail2ban-client -d failed: " + done.stderr)
+    commands = [ast.literal_eval(line) for line in done.stdout.splitlines() if line.startswith("[")]
+    json.dump(commands, sys.stdout, indent=1)
+
+
 if sys.argv[1] == "--jails":
     jails()
+elif sys.argv[1] == "--dump":
+    dump()
 else:
     main()
