@@ -43,6 +43,7 @@ test: deps ui
 ## bench: benchmarks, each against a baseline measured in the same run
 bench: deps ui
 	$(CARGO) bench -p bangui-fail2ban --bench ban_throughput
+	$(CARGO) bench -p bangui-fail2ban --bench config_at_scale
 	$(CARGO) bench -p bangui --bench session_check
 	$(CARGO) bench -p bangui --bench jails_at_scale
 	$(CARGO) bench -p bangui --bench jobs_at_scale

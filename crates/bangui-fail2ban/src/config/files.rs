@@ -4,6 +4,7 @@
 //! Paths are relative to the configuration directory and use `/`. [`clean`] is the only way a
 //! path reaches an implementation: nothing outside the directory can be named.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -23,11 +24,27 @@ pub trait ConfigFiles {
 #[derive(Debug, Clone)]
 pub struct LocalConfigDir {
     root: PathBuf,
+    /// The root with symlinks resolved, once.
+    real_root: std::sync::OnceLock<PathBuf>,
+    /// Directories inside it already resolved (one read walks each once).
+    dirs: std::sync::Arc<std::sync::Mutex<HashMap<String, Option<PathBuf>>>>,
 }
 
 impl LocalConfigDir {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            real_root: std::sync::OnceLock::new(),
+            dirs: std::sync::Arc::default(),
+        }
+    }
+
+    fn real_root(&self) -> io::Result<&Path> {
+        if let Some(root) = self.real_root.get() {
+            return Ok(root);
+        }
+        let root = self.root.canonicalize()?;
+        Ok(self.real_root.get_or_init(|| root))
     }
 
     pub fn root(&self) -> &Path {
@@ -39,14 +56,39 @@ impl LocalConfigDir {
         let Some(rel) = clean(path) else {
             return Ok(None);
         };
-        let full = self.root.join(rel);
+        let full = self.root.join(&rel);
+        // A plain file in a directory already resolved needs one lstat, not a realpath walk.
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        if let Some(Some(real_dir)) = self.resolved_dirs().get(dir)
+            && let Ok(meta) = full.symlink_metadata()
+            && !meta.file_type().is_symlink()
+        {
+            return Ok(Some(real_dir.join(name)));
+        }
         let real = match full.canonicalize() {
             Ok(p) => p,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        let root = self.root.canonicalize()?;
-        Ok(real.starts_with(&root).then_some(real))
+        let inside = real.starts_with(self.real_root()?);
+        if inside && real.is_dir() {
+            self.resolved_dirs().insert(rel.clone(), Some(real.clone()));
+        }
+        Ok(inside.then_some(real))
+    }
+
+    /// Directories resolved so far, by relative path (`""` is the root).
+    fn resolved_dirs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<PathBuf>>> {
+        let mut dirs = self
+            .dirs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if dirs.is_empty()
+            && let Ok(root) = self.real_root()
+        {
+            dirs.insert(String::new(), Some(root.to_path_buf()));
+        }
+        dirs
     }
 }
 
@@ -78,14 +120,19 @@ impl ConfigFiles for LocalConfigDir {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
-            let rel = if dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
-            // A symlink counts if it leads to a file inside the directory.
-            if self.resolve(&rel)?.is_some_and(|p| p.is_file()) {
+            let kind = entry.file_type()?;
+            if kind.is_file() {
                 names.push(name);
+            } else if kind.is_symlink() {
+                // A symlink counts if it leads to a file inside the directory.
+                let rel = if dir.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                if self.resolve(&rel)?.is_some_and(|p| p.is_file()) {
+                    names.push(name);
+                }
             }
         }
         Ok(names)

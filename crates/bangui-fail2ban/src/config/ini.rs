@@ -55,51 +55,59 @@ pub fn option_key(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// Where the current option's value lives, to append continuation lines to it.
+/// Where the current option is: in `[DEFAULT]` or in the section at an index, at an index.
+#[derive(Clone, Copy)]
 enum Cursor {
     None,
     Defaults,
-    Section(String),
+    Section(usize),
 }
 
 /// Parses `text` (already decoded) as one file.
 pub fn parse(text: &str) -> Result<IniFile, ParseError> {
     let mut file = IniFile::default();
     // Python reads in universal-newline mode: \r\n and a lone \r end lines too.
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalized.as_str()
+    } else {
+        text
+    };
     let mut cursor = Cursor::None;
-    let mut section_name = String::new();
-    let mut option: Option<String> = None;
-    // Lines of the current option's value, joined at the end like Python does.
-    let mut pending: IndexMap<(String, String), Vec<String>> = IndexMap::new();
-    let mut seen_sections: Vec<String> = Vec::new();
-    let mut seen_options: Vec<(String, String)> = Vec::new();
+    // The option whose value continuation lines extend (its index in the cursor's map).
+    let mut option: Option<usize> = None;
     let mut indent_level = 0usize;
     let mut first_error: Option<ParseError> = None;
 
-    for (index, line) in text.split_inclusive('\n').enumerate() {
+    for (index, line) in text.split('\n').enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        let line = line.strip_suffix('\n').unwrap_or(line);
         let comment_start = comment_start(line);
         let value = line[..comment_start.unwrap_or(line.len())].trim();
+        let current = match (cursor, option) {
+            (Cursor::None, _) | (_, None) => None,
+            (Cursor::Defaults, Some(i)) => file.defaults.get_index_mut(i).map(|(_, o)| o),
+            (Cursor::Section(s), Some(i)) => file
+                .sections
+                .get_index_mut(s)
+                .and_then(|(_, options)| options.get_index_mut(i))
+                .map(|(_, o)| o),
+        };
         if value.is_empty() {
             // A blank line (not a comment) is part of the current value.
             if comment_start.is_none()
-                && !matches!(cursor, Cursor::None)
-                && let Some(name) = &option
-                && let Some(lines) = pending.get_mut(&(section_name.clone(), name.clone()))
+                && let Some(o) = current
             {
-                lines.push(String::new());
+                o.value.push('\n');
             }
             continue;
         }
         let indent = line.find(|c: char| !c.is_whitespace()).unwrap_or(0);
-        if !matches!(cursor, Cursor::None) && option.is_some() && indent > indent_level {
-            if let Some(name) = &option
-                && let Some(lines) = pending.get_mut(&(section_name.clone(), name.clone()))
-            {
-                lines.push(value.to_owned());
-            }
+        if indent > indent_level
+            && let Some(o) = current
+        {
+            o.value.push('\n');
+            o.value.push_str(value);
             continue;
         }
         indent_level = indent;
@@ -107,23 +115,28 @@ pub fn parse(text: &str) -> Result<IniFile, ParseError> {
             if header == DEFAULT {
                 cursor = Cursor::Defaults;
             } else {
-                if seen_sections.iter().any(|s| s == header) {
+                if file.sections.contains_key(header) {
                     return Err(ParseError::DuplicateSection {
                         line: line_no,
                         section: header.to_owned(),
                     });
                 }
-                seen_sections.push(header.to_owned());
-                file.sections.entry(header.to_owned()).or_default();
-                cursor = Cursor::Section(header.to_owned());
+                let (at, _) = file
+                    .sections
+                    .insert_full(header.to_owned(), IndexMap::new());
+                cursor = Cursor::Section(at);
             }
-            header.clone_into(&mut section_name);
             option = None;
             continue;
         }
-        if matches!(cursor, Cursor::None) {
-            return Err(ParseError::MissingSectionHeader { line: line_no });
-        }
+        let (section_name, target) = match cursor {
+            Cursor::None => return Err(ParseError::MissingSectionHeader { line: line_no }),
+            Cursor::Defaults => (DEFAULT, &mut file.defaults),
+            Cursor::Section(s) => match file.sections.get_index_mut(s) {
+                Some((name, options)) => (name.as_str(), options),
+                None => return Err(ParseError::Syntax { line: line_no }),
+            },
+        };
         let Some((name, raw)) = split_option(value) else {
             first_error.get_or_insert(ParseError::Syntax { line: line_no });
             continue;
@@ -132,46 +145,34 @@ pub fn parse(text: &str) -> Result<IniFile, ParseError> {
             first_error.get_or_insert(ParseError::Syntax { line: line_no });
         }
         let key = option_key(name);
-        let id = (section_name.clone(), key.clone());
-        if seen_options.contains(&id) {
+        // Each map holds this file's options only: a key already there appeared twice.
+        if target.contains_key(&key) {
             return Err(ParseError::DuplicateOption {
                 line: line_no,
-                section: section_name.clone(),
+                section: section_name.to_owned(),
                 option: key,
             });
         }
-        seen_options.push(id.clone());
-        let target = match &cursor {
-            Cursor::Section(s) => file.sections.entry(s.clone()).or_default(),
-            // `None` returned MissingSectionHeader above.
-            Cursor::Defaults | Cursor::None => &mut file.defaults,
-        };
-        target.insert(
-            key.clone(),
+        let (at, _) = target.insert_full(
+            key,
             RawOption {
-                value: String::new(),
+                value: raw.trim().to_owned(),
                 line: line_no,
             },
         );
-        pending.insert(id, vec![raw.trim().to_owned()]);
-        option = Some(key);
+        option = Some(at);
     }
     if let Some(e) = first_error {
         return Err(e);
     }
-    for ((section, key), lines) in pending {
-        let joined = lines.join("\n").trim_end().to_owned();
-        let target = if section == DEFAULT {
-            &mut file.defaults
-        } else {
-            match file.sections.get_mut(&section) {
-                Some(s) => s,
-                None => continue,
-            }
-        };
-        if let Some(option) = target.get_mut(&key) {
-            option.value = joined;
-        }
+    // Python joins a value's lines and strips the end.
+    for o in file
+        .defaults
+        .values_mut()
+        .chain(file.sections.values_mut().flat_map(|s| s.values_mut()))
+    {
+        let end = o.value.trim_end().len();
+        o.value.truncate(end);
     }
     Ok(file)
 }

@@ -12,4 +12,4 @@ pub mod reader;
 pub mod stream;
 
 pub use files::{ConfigFiles, LocalConfigDir};
-pub use reader::{ConfigSet, InterpolationError, ReadError, ReadWarning, Source, Value};
+pub use reader::{ConfigSet, InterpolationError, ReadError, ReadWarning, Source, Value, Vars};

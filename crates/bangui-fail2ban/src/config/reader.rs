@@ -86,9 +86,19 @@ impl ConfigSet {
     /// Reads `<name>.conf` and everything fail2ban reads with it. A name without any file
     /// gives an empty set (fail2ban logs "Found no accessible config files").
     pub fn read(files: &dyn ConfigFiles, name: &str) -> Result<Self, ReadError> {
+        Self::read_cached(files, name, &mut FileCache::default())
+    }
+
+    /// [`read`](Self::read), parsing each file once across reads (filters share `common.conf`;
+    /// fail2ban's client shares its parsers the same way).
+    pub fn read_cached(
+        files: &dyn ConfigFiles,
+        name: &str,
+        cache: &mut FileCache,
+    ) -> Result<Self, ReadError> {
         let mut reader = Reader {
             files,
-            cache: HashMap::new(),
+            cache,
             warnings: Vec::new(),
         };
         let mut top = vec![format!("{name}.conf")];
@@ -172,6 +182,16 @@ impl ConfigSet {
         option: &str,
         vars: &IndexMap<String, String>,
     ) -> Result<String, InterpolationError> {
+        self.get_with(section, option, &Vars::new(vars))
+    }
+
+    /// [`get`](Self::get) with `vars` prepared once for many calls.
+    pub fn get_with(
+        &self,
+        section: &str,
+        option: &str,
+        vars: &Vars,
+    ) -> Result<String, InterpolationError> {
         let key = option_key(option);
         let own = if section == DEFAULT {
             None
@@ -182,27 +202,20 @@ impl ConfigSet {
                     .ok_or_else(|| InterpolationError::NoSection(section.to_owned()))?,
             )
         };
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (option_key(k), v.clone()))
-            .collect();
-        let raw = vars
-            .get(&key)
-            .cloned()
-            .or_else(|| own.and_then(|s| s.get(&key)).map(|v| v.raw.clone()))
-            .or_else(|| self.defaults.get(&key).map(|v| v.raw.clone()))
-            .ok_or_else(|| InterpolationError::NoOption {
-                section: section.to_owned(),
-                option: key.clone(),
-            })?;
         let lookup = Lookup {
             set: self,
             section,
             own,
             vars,
         };
-        let mut out = String::new();
-        lookup.interpolate(&key, &raw, &HashMap::new(), &mut out, 1)?;
+        let raw = lookup
+            .base(&key)
+            .ok_or_else(|| InterpolationError::NoOption {
+                section: section.to_owned(),
+                option: key.clone(),
+            })?;
+        let mut out = String::with_capacity(raw.len());
+        lookup.interpolate(&key, raw, &[], &mut out, 1)?;
         Ok(out)
     }
 
@@ -232,7 +245,7 @@ impl ConfigSet {
         &self,
         section: &str,
         option: &str,
-        vars: &IndexMap<String, String>,
+        vars: &Vars,
     ) -> Result<String, InterpolationError> {
         if let Some((sec, opt)) = section_option(option) {
             let candidates = match sec.to_lowercase().as_str() {
@@ -240,8 +253,9 @@ impl ConfigSet {
                 "default" => vec![DEFAULT.to_owned()],
                 _ => vec![sec.to_owned()],
             };
+            let none = Vars::default();
             for candidate in candidates {
-                match self.get(&candidate, opt, &IndexMap::new()) {
+                match self.get_with(&candidate, opt, &none) {
                     Ok(v) => return Ok(v),
                     Err(InterpolationError::NoSection(_) | InterpolationError::NoOption { .. }) => {
                     }
@@ -249,7 +263,7 @@ impl ConfigSet {
                 }
             }
         }
-        self.get(section, option, vars)
+        self.get_with(section, option, vars)
     }
 
     /// `merge_section`: sets options of `section` (created if missing) as no file wrote them;
@@ -350,10 +364,17 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// Files already parsed (`None`: missing or skipped), and why one was skipped.
+#[derive(Debug, Default)]
+pub struct FileCache {
+    parsed: HashMap<String, Option<Rc<IniFile>>>,
+    skipped: HashMap<String, String>,
+}
+
 /// The file-level work of one read: parsed files (each once) and the include order.
 struct Reader<'a> {
     files: &'a dyn ConfigFiles,
-    cache: HashMap<String, Option<Rc<IniFile>>>,
+    cache: &'a mut FileCache,
     warnings: Vec<ReadWarning>,
 }
 
@@ -377,12 +398,16 @@ impl Reader<'_> {
 
     /// The parsed file, `None` if it does not exist or is not UTF-8 (fail2ban skips both).
     fn parsed(&mut self, file: &str) -> Result<Option<Rc<IniFile>>, ReadError> {
-        if let Some(done) = self.cache.get(file) {
-            return Ok(done.clone());
+        if let Some(done) = self.cache.parsed.get(file) {
+            let done = done.clone();
+            if let Some(why) = self.cache.skipped.get(file).cloned() {
+                self.warn(file, &why);
+            }
+            return Ok(done);
         }
         let parsed = match super::files::clean(file) {
             None => {
-                self.warn(file, "outside the configuration directory: not read");
+                self.skip(file, "outside the configuration directory: not read");
                 None
             }
             Some(clean) => match self.files.read(&clean).map_err(|error| ReadError::Io {
@@ -398,14 +423,19 @@ impl Reader<'_> {
                         }
                     })?)),
                     Err(_) => {
-                        self.warn(file, "not UTF-8: skipped, as fail2ban does");
+                        self.skip(file, "not UTF-8: skipped, as fail2ban does");
                         None
                     }
                 },
             },
         };
-        self.cache.insert(file.to_owned(), parsed.clone());
+        self.cache.parsed.insert(file.to_owned(), parsed.clone());
         Ok(parsed)
+    }
+
+    fn skip(&mut self, file: &str, why: &str) {
+        self.cache.skipped.insert(file.to_owned(), why.to_owned());
+        self.warn(file, why);
     }
 
     fn warn(&mut self, file: &str, message: &str) {
@@ -495,21 +525,53 @@ fn strip_extension(path: &str) -> &str {
     }
 }
 
+/// `configparser`'s `vars`: names (lower-cased) that come before a section's own options.
+#[derive(Debug, Clone, Default)]
+pub struct Vars(HashMap<String, String>);
+
+impl Vars {
+    pub fn new(vars: &IndexMap<String, String>) -> Self {
+        Self(
+            vars.iter()
+                .map(|(k, v)| (option_key(k), v.clone()))
+                .collect(),
+        )
+    }
+}
+
 /// The names a value of `section` may refer to, as Python's `ChainMap(vars, section, DEFAULT)`.
 struct Lookup<'a> {
     set: &'a ConfigSet,
     section: &'a str,
     own: Option<&'a Options>,
-    vars: HashMap<String, String>,
+    vars: &'a Vars,
 }
 
-impl Lookup<'_> {
-    fn base(&self, name: &str) -> Option<String> {
+impl<'a> Lookup<'a> {
+    fn base(&self, name: &str) -> Option<&'a str> {
         self.vars
+            .0
             .get(name)
-            .cloned()
-            .or_else(|| self.own.and_then(|s| s.get(name)).map(|v| v.raw.clone()))
-            .or_else(|| self.set.defaults.get(name).map(|v| v.raw.clone()))
+            .map(String::as_str)
+            .or_else(|| self.own.and_then(|s| s.get(name)).map(|v| v.raw.as_str()))
+            .or_else(|| self.set.defaults.get(name).map(|v| v.raw.as_str()))
+    }
+
+    /// A name as Python's interpolation finds it: `__name__` is the section, then the
+    /// `section/option` names found on the way, then `vars`, the section, `[DEFAULT]`.
+    fn find<'n>(&self, name: &str, found: &'n [(String, String)]) -> Option<&'n str>
+    where
+        'a: 'n,
+    {
+        if name == "__name__" {
+            return Some(self.section);
+        }
+        found
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .or_else(|| self.base(name))
     }
 
     /// `BasicInterpolationWithName._interpolate_some` with fail2ban's `_map_section_options`:
@@ -519,7 +581,7 @@ impl Lookup<'_> {
         &self,
         option: &str,
         rest: &str,
-        outer: &HashMap<String, String>,
+        outer: &[(String, String)],
         out: &mut String,
         depth: usize,
     ) -> Result<(), InterpolationError> {
@@ -529,9 +591,15 @@ impl Lookup<'_> {
                 option: option.to_owned(),
             });
         }
-        let mut names = outer.clone();
-        names.insert("__name__".to_owned(), self.section.to_owned());
-        self.map_section_options(rest, &mut names);
+        // Python copies its map at every level; only a level that adds names needs a copy.
+        let added = self.map_section_options(rest, outer);
+        let grown: Vec<(String, String)>;
+        let names: &[(String, String)] = if added.is_empty() {
+            outer
+        } else {
+            grown = outer.iter().cloned().chain(added).collect();
+            &grown
+        };
         let mut rest = rest;
         while let Some(p) = rest.find('%') {
             out.push_str(&rest[..p]);
@@ -555,19 +623,17 @@ impl Lookup<'_> {
                     };
                     let var = option_key(&rest[2..close]);
                     rest = &rest[close + 2..];
-                    let value = names
-                        .get(&var)
-                        .cloned()
-                        .or_else(|| self.base(&var))
-                        .ok_or_else(|| InterpolationError::Missing {
-                            section: self.section.to_owned(),
-                            option: option.to_owned(),
-                            missing: var.clone(),
-                        })?;
+                    let value =
+                        self.find(&var, names)
+                            .ok_or_else(|| InterpolationError::Missing {
+                                section: self.section.to_owned(),
+                                option: option.to_owned(),
+                                missing: var.clone(),
+                            })?;
                     if value.contains('%') {
-                        self.interpolate(option, &value, &names, out, depth + 1)?;
+                        self.interpolate(option, value, names, out, depth + 1)?;
                     } else {
-                        out.push_str(&value);
+                        out.push_str(value);
                     }
                 }
                 _ => {
@@ -583,12 +649,14 @@ impl Lookup<'_> {
     }
 
     /// `_map_section_options`: values for `%(sec/opt)s` names not known yet.
-    fn map_section_options(&self, rest: &str, names: &mut HashMap<String, String>) {
+    fn map_section_options(&self, rest: &str, known: &[(String, String)]) -> Vec<(String, String)> {
+        let mut added: Vec<(String, String)> = Vec::new();
         if !rest.contains('/') || !rest.contains("%(") {
-            return;
+            return added;
         }
         for (sopt, sec, opt) in section_refs(rest) {
-            if names.contains_key(sopt) || self.base(sopt).is_some() {
+            let seen = |list: &[(String, String)]| list.iter().any(|(k, _)| k == sopt);
+            if seen(known) || seen(&added) || self.base(sopt).is_some() {
                 continue;
             }
             let lower = sec.to_lowercase();
@@ -613,8 +681,9 @@ impl Lookup<'_> {
                     None => continue,
                 },
             };
-            names.insert(sopt.to_owned(), value);
+            added.push((sopt.to_owned(), value));
         }
+        added
     }
 }
 

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::files::ConfigFiles;
 use super::jails::{Host, JAIL_OPTIONS, Kind, extract_options, split_with_options};
-use super::reader::{ConfigSet, InterpolationError, ReadError, split_condition};
+use super::reader::{ConfigSet, FileCache, InterpolationError, ReadError, Vars, split_condition};
 
 /// Python's dict of option values (`None` is `Value::Null`).
 type Opts = IndexMap<String, Value>;
@@ -130,13 +130,13 @@ fn get_options(
     p_options: &Opts,
     convert: bool,
 ) -> Result<Opts, InterpolationError> {
-    let vars = vars_of(p_options);
+    let vars = Vars::new(&vars_of(p_options));
     let mut values = Opts::new();
     for (name, kind, default) in options {
         if p_options.contains_key(*name) {
             continue;
         }
-        match set.get(section, name, &vars) {
+        match set.get_with(section, name, &vars) {
             Ok(v) => {
                 let v = Value::String(v);
                 let converted = if convert {
@@ -177,7 +177,8 @@ struct Definition {
     jail: String,
     config_opts: &'static [(&'static str, Kind)],
     init_opts: Opts,
-    p_opts: Opts,
+    /// `_pOpts` as `vars`.
+    p_vars: Vars,
     opts: Opts,
     def_cache: HashMap<String, Option<String>>,
 }
@@ -194,7 +195,7 @@ impl Definition {
             jail: jail.to_owned(),
             config_opts,
             init_opts,
-            p_opts: Opts::new(),
+            p_vars: Vars::default(),
             opts: Opts::new(),
             def_cache: HashMap::new(),
         }
@@ -214,16 +215,16 @@ impl Definition {
             &p,
             false,
         )?;
-        self.p_opts = p;
+        self.p_vars = Vars::new(&vars_of(&p));
         if self.set.has_section("Init") {
-            let none = IndexMap::new();
+            let none = Vars::default();
             for opt in self.set.options("Init", false) {
                 if opt == "__name__" {
                     continue;
                 }
                 let mut v: Option<String> = None;
                 if !opt.starts_with("known/") {
-                    let got = self.set.get("Init", opt, &none)?;
+                    let got = self.set.get_with("Init", opt, &none)?;
                     self.init_opts
                         .insert(format!("known/{opt}"), Value::String(got.clone()));
                     v = Some(got);
@@ -231,19 +232,19 @@ impl Definition {
                 if !self.init_opts.contains_key(opt) {
                     let got = match v {
                         Some(v) => v,
-                        None => self.set.get("Init", opt, &none)?,
+                        None => self.set.get_with("Init", opt, &none)?,
                     };
                     self.init_opts.insert(opt.to_owned(), Value::String(got));
                 }
             }
         }
         if all && self.set.has_section("Definition") {
-            let none = IndexMap::new();
+            let none = Vars::default();
             for opt in self.set.options("Definition", false) {
                 if opt == "__name__" || self.opts.contains_key(opt) {
                     continue;
                 }
-                let v = self.set.get("Definition", opt, &none)?;
+                let v = self.set.get_with("Definition", opt, &none)?;
                 self.opts.insert(opt.to_owned(), Value::String(v));
             }
         }
@@ -255,7 +256,7 @@ impl Definition {
         if let Some(v) = self.def_cache.get(name) {
             return Ok(v.clone());
         }
-        let v = match self.set.get_ex("Definition", name, &vars_of(&self.p_opts)) {
+        let v = match self.set.get_ex("Definition", name, &self.p_vars) {
             Ok(v) => Some(v),
             Err(InterpolationError::NoSection(_) | InterpolationError::NoOption { .. }) => None,
             Err(e) => return Err(e),
@@ -348,6 +349,11 @@ fn substitute_recursive_tags(
         let mut repeat = false;
         for tag in &keys {
             if ignore.contains(tag) || done.contains(tag) {
+                continue;
+            }
+            // Most values hold no tag: nothing to copy or search.
+            if !tags[tag].as_str().is_some_and(|v| v.contains('<')) {
+                done.insert(tag.clone());
                 continue;
             }
             let original = py_str(&tags[tag]);
@@ -533,6 +539,7 @@ enum Action {
 struct Library<'f> {
     files: &'f dyn ConfigFiles,
     sets: HashMap<String, Option<Rc<ConfigSet>>>,
+    parsed: FileCache,
 }
 
 impl Library<'_> {
@@ -541,7 +548,7 @@ impl Library<'_> {
         if let Some(found) = self.sets.get(name) {
             return Ok(found.clone());
         }
-        let set = ConfigSet::read(self.files, name)?;
+        let set = ConfigSet::read_cached(self.files, name, &mut self.parsed)?;
         let found = (!set.files().is_empty()).then(|| Rc::new(set));
         self.sets.insert(name.to_owned(), found.clone());
         Ok(found)
@@ -559,6 +566,7 @@ pub fn start_commands(files: &dyn ConfigFiles, host: &Host) -> Result<Vec<Value>
     let mut library = Library {
         files,
         sets: HashMap::new(),
+        parsed: FileCache::default(),
     };
     let names: Vec<String> = set
         .sections()
