@@ -79,17 +79,28 @@ error_codes! {
         "session_duration_minutes must be between 1 and 525600";
     /// fail2ban's client refused an argument before sending it.
     InvalidArgument = "invalid_argument", UNPROCESSABLE_ENTITY, "an argument fail2ban cannot take";
+    InvalidConfigPath = "invalid_config_path", UNPROCESSABLE_ENTITY,
+        "not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d";
+    /// A file of fail2ban's configuration that is not UTF-8 text (bangui does not edit it).
+    ConfigFileNotText = "config_file_not_text", UNPROCESSABLE_ENTITY, "the file is not UTF-8 text";
     Unauthorized = "unauthorized", UNAUTHORIZED, "authentication required";
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "wrong password";
     CsrfHeaderMissing = "csrf_header_missing", FORBIDDEN,
         "state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1";
     NotFound = "not_found", NOT_FOUND, "not found";
     JailNotFound = "jail_not_found", NOT_FOUND, "no jail of this name is running";
+    ConfigFileNotFound = "config_file_not_found", NOT_FOUND, "no such file in fail2ban's configuration";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "method not allowed";
     Conflict = "conflict", CONFLICT, "the change collides with existing data";
     SetupAlreadyDone = "setup_already_done", CONFLICT, "bangui is already set up";
     ImportBusy = "import_busy", CONFLICT, "an import was just started; try again";
+    ConfigFileExists = "config_file_exists", CONFLICT, "a file of that name exists";
+    /// details.current_etag and details.current_content hold the version the file has now.
+    ConfigFileChanged = "config_file_changed", CONFLICT,
+        "the file changed since it was read; details hold its current version";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "request body too large";
+    PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED,
+        "send If-Match with the ETag of the version you changed";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE,
         "expected a JSON body (Content-Type: application/json)";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS,

@@ -16,6 +16,7 @@ pub mod banlists;
 pub mod bans;
 pub mod blocklist;
 pub mod config;
+pub mod config_files;
 pub mod events;
 pub mod geo;
 pub mod jails;

@@ -16,6 +16,7 @@ pub mod analytics;
 pub mod audit;
 pub mod banlist;
 pub mod blocklists;
+pub mod config_revisions;
 mod database;
 mod error;
 pub mod events;

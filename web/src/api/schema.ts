@@ -281,6 +281,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every editable file of `jail.d`, `filter.d` and `action.d`. */
+        get: operations["list_config_files"];
+        put?: never;
+        /** Creates a file that does not exist yet. */
+        post: operations["create_config_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/files/{dir}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's content; `ETag` is its version. */
+        get: operations["get_config_file"];
+        /** Replaces a file's content. `If-Match` must name the version the change was made on; a file changed since answers 409 with its current version. */
+        put: operations["save_config_file"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/files/{dir}/{name}/enabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Enables or disables a file (fail2ban reads only `.conf` and `.local`: a disabled file's name ends in `.disabled`). Answers the file under its new name. */
+        put: operations["set_config_file_enabled"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/files/{dir}/{name}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The changes bangui made to a file, newest first. */
+        get: operations["list_config_file_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config/jails": {
         parameters: {
             query?: never;
@@ -292,6 +362,40 @@ export interface paths {
         get: operations["list_config_jails"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/revisions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One change, with the content before and after it. */
+        get: operations["get_config_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/revisions/{id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts back the content the file had before that change (a new revision). */
+        post: operations["revert_config_revision"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1014,6 +1118,35 @@ export interface components {
          * @enum {string}
          */
         Check: "ok" | "unavailable";
+        /** @description A file's content and version. */
+        ConfigFileBody: {
+            content: string;
+            dir: string;
+            enabled: boolean;
+            /** @description Send it back as `If-Match` to change the file. */
+            etag: string;
+            name: string;
+            path: string;
+        };
+        /** @description A file as listed. */
+        ConfigFileEntry: {
+            dir: string;
+            /** @description fail2ban reads it (its name does not end in `.disabled`). */
+            enabled: boolean;
+            /** Format: int64 */
+            modified_ms: number;
+            name: string;
+            /** @description `dir/name`, relative to fail2ban's configuration directory. */
+            path: string;
+            /** Format: int64 */
+            size: number;
+        };
+        /** @description Every editable file, enabled and disabled. */
+        ConfigFileList: {
+            items: components["schemas"]["ConfigFileEntry"][];
+            /** @description The largest content a write takes, in bytes. */
+            max_bytes: number;
+        };
         /** @description A jail as the configuration defines it. */
         ConfigJail: {
             actions: components["schemas"]["ConfigReference"][];
@@ -1130,7 +1263,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -1213,6 +1346,12 @@ export interface components {
              */
             taken_at_ms: number;
             version?: string | null;
+        };
+        FileContent: {
+            content: string;
+        };
+        FileEnabled: {
+            enabled: boolean;
         };
         /** @description Idle or active. */
         IdleRequest: {
@@ -1522,6 +1661,11 @@ export interface components {
          * @example 192.0.2.0/24
          */
         Network: string;
+        NewConfigFile: {
+            content: string;
+            dir: string;
+            name: string;
+        };
         /**
          * @description Who made a ban.
          * @enum {string}
@@ -1824,6 +1968,28 @@ export interface components {
             jail?: components["schemas"]["JailName"] | null;
             reloaded: boolean;
         };
+        /** @description One change with the content before and after it. */
+        RevisionDetail: components["schemas"]["RevisionSummary"] & {
+            after?: string | null;
+            /** @description `null` when the change created the file. */
+            before?: string | null;
+        };
+        RevisionList: {
+            items: components["schemas"]["RevisionSummary"][];
+        };
+        /** @description One change of a file. */
+        RevisionSummary: {
+            /** @description `create`, `edit`, `enable`, `disable` or `revert`. */
+            action: string;
+            /** @description Who (a session, as in the audit trail). */
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            /** Format: int64 */
+            id: number;
+            path: string;
+            previous_path?: string | null;
+        };
         /**
          * @description Part of what is searched for, without regard to case.
          * @example 192.0.2
@@ -1993,6 +2159,18 @@ export interface components {
                 };
             };
         };
+        /** @description `config_file_not_found`: no such file in fail2ban's configuration */
+        config_file_not_found: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "config_file_not_found";
+                };
+            };
+        };
         /** @description `conflict`: the change collides with existing data */
         conflict: {
             headers: {
@@ -2026,6 +2204,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     /** @enum {string} */
                     error_code: "database_unavailable";
+                };
+            };
+        };
+        /** @description `fail2ban_config_unreadable`: fail2ban's configuration cannot be read */
+        fail2ban_config_unreadable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "fail2ban_config_unreadable";
                 };
             };
         };
@@ -2074,6 +2264,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     /** @enum {string} */
                     error_code: "invalid_body";
+                };
+            };
+        };
+        /** @description `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d */
+        invalid_config_path: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "invalid_config_path";
                 };
             };
         };
@@ -2182,6 +2384,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     /** @enum {string} */
                     error_code: "payload_too_large";
+                };
+            };
+        };
+        /** @description `precondition_required`: send If-Match with the ETag of the version you changed */
+        precondition_required: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "precondition_required";
                 };
             };
         };
@@ -3334,6 +3548,388 @@ export interface operations {
             };
         };
     };
+    list_config_files: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileList"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    create_config_file: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewConfigFile"];
+            };
+        };
+        responses: {
+            /** @description Created; `ETag` is its version. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileBody"];
+                };
+            };
+            400: components["responses"]["malformed_json"];
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            /** @description `conflict`: the change collides with existing data; `config_file_exists`: a file of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "conflict" | "config_file_exists";
+                    };
+                };
+            };
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_config_path";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    get_config_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `jail.d`, `filter.d` or `action.d`. */
+                dir: string;
+                /** @description A `.conf` or `.local` file (or `.disabled`). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileBody"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["config_file_not_found"];
+            /** @description `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d; `config_file_not_text`: the file is not UTF-8 text */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_config_path" | "config_file_not_text";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            502: components["responses"]["fail2ban_config_unreadable"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    save_config_file: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version edited. */
+                "If-Match": string;
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description `jail.d`, `filter.d` or `action.d`. */
+                dir: string;
+                /** @description A `.conf` or `.local` file (or `.disabled`). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileContent"];
+            };
+        };
+        responses: {
+            /** @description Saved; `ETag` is the new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileBody"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `bad_request`: the request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "bad_request";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["config_file_not_found"];
+            /** @description `conflict`: the change collides with existing data; `config_file_changed`: the file changed since it was read; details hold its current version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "conflict" | "config_file_changed";
+                    };
+                };
+            };
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_config_path";
+                    };
+                };
+            };
+            428: components["responses"]["precondition_required"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    set_config_file_enabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version seen. */
+                "If-Match": string;
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description `jail.d`, `filter.d` or `action.d`. */
+                dir: string;
+                /** @description A `.conf` or `.local` file (or `.disabled`). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileEnabled"];
+            };
+        };
+        responses: {
+            /** @description The file under its new name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileBody"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `bad_request`: the request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "bad_request";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["config_file_not_found"];
+            /** @description `conflict`: the change collides with existing data; `config_file_exists`: a file of that name exists; `config_file_changed`: the file changed since it was read; details hold its current version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "conflict" | "config_file_exists" | "config_file_changed";
+                    };
+                };
+            };
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_config_path";
+                    };
+                };
+            };
+            428: components["responses"]["precondition_required"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    list_config_file_revisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `jail.d`, `filter.d` or `action.d`. */
+                dir: string;
+                /** @description A `.conf` or `.local` file (or `.disabled`). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its revisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionList"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            422: components["responses"]["invalid_config_path"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     list_config_jails: {
         parameters: {
             query?: never;
@@ -3353,6 +3949,91 @@ export interface operations {
                 };
             };
             401: components["responses"]["unauthorized"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    get_config_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The revision. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDetail"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    revert_config_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The revision. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file as reverted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileBody"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["config_file_not_found"];
+            409: components["responses"]["conflict"];
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */

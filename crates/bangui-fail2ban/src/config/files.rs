@@ -18,6 +18,21 @@ pub trait ConfigFiles {
     /// The existing paths on fail2ban's host that a `logpath` glob matches, as fail2ban's
     /// client finds them (Python's `glob.glob`, in directory order, dangling links left out).
     fn glob(&self, pattern: &str) -> Vec<String>;
+    /// Size and modification time of a regular file, `None` if it does not exist there.
+    fn stat(&self, path: &str) -> io::Result<Option<FileStat>>;
+    /// Replaces (or creates) a regular file in one step: readers see the old content or the
+    /// new, never a part. Refuses to write through a symlink.
+    fn write_atomic(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
+    /// Renames a regular file within the directory; fails if `to` exists.
+    fn rename(&self, from: &str, to: &str) -> io::Result<()>;
+}
+
+/// What [`ConfigFiles::stat`] tells of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub size: u64,
+    /// Milliseconds since the Unix epoch.
+    pub modified_ms: i64,
 }
 
 /// A configuration directory on this machine.
@@ -77,6 +92,22 @@ impl LocalConfigDir {
         Ok(inside.then_some(real))
     }
 
+    /// Where `path` may be written: its directory resolved inside the configuration directory,
+    /// and the file itself not a symlink and not anything but a regular file.
+    fn writable(&self, path: &str) -> io::Result<PathBuf> {
+        let rel = clean(path).ok_or_else(|| denied("outside the configuration directory"))?;
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        let real_dir = self
+            .resolve(dir)?
+            .filter(|d| d.is_dir())
+            .ok_or_else(|| denied("no such directory in the configuration directory"))?;
+        let target = real_dir.join(name);
+        match target.symlink_metadata() {
+            Ok(meta) if !meta.file_type().is_file() => Err(denied("not a regular file")),
+            Ok(_) | Err(_) => Ok(target),
+        }
+    }
+
     /// Directories resolved so far, by relative path (`""` is the root).
     fn resolved_dirs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<PathBuf>>> {
         let mut dirs = self
@@ -95,6 +126,73 @@ impl LocalConfigDir {
 impl ConfigFiles for LocalConfigDir {
     fn glob(&self, pattern: &str) -> Vec<String> {
         python_glob(pattern)
+    }
+
+    fn stat(&self, path: &str) -> io::Result<Option<FileStat>> {
+        let Some(real) = self.resolve(path)? else {
+            return Ok(None);
+        };
+        let meta = std::fs::metadata(real)?;
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        let modified_ms = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Ok(Some(FileStat {
+            size: meta.len(),
+            modified_ms,
+        }))
+    }
+
+    fn write_atomic(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        let target = self.writable(path)?;
+        let dir = target.parent().ok_or_else(|| denied("no directory"))?;
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| denied("no file name"))?;
+        // A hidden name in the same directory: fail2ban's globs skip it, and the rename
+        // below cannot cross file systems.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!(".{name}.bangui-{}-{n}", std::process::id()));
+        let result = (|| {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
+            // A file keeps its permissions when replaced.
+            if let Ok(meta) = std::fs::metadata(&target) {
+                file.set_permissions(meta.permissions())?;
+            }
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&temp, &target)?;
+            std::fs::File::open(dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        result
+    }
+
+    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        let source = self.writable(from)?;
+        let target = self.writable(to)?;
+        if source.symlink_metadata().is_err() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no such file"));
+        }
+        if target.symlink_metadata().is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the new name is taken",
+            ));
+        }
+        std::fs::rename(source, target)
     }
 
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
@@ -137,6 +235,10 @@ impl ConfigFiles for LocalConfigDir {
         }
         Ok(names)
     }
+}
+
+fn denied(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, why.to_owned())
 }
 
 /// Python's `glob.glob(pattern)` on this machine, keeping what exists (`os.path.exists`).
@@ -369,6 +471,48 @@ mod tests {
             [format!("{root}/b/z.txt")]
         );
         assert!(python_glob(&format!("{root}/c/*.log")).is_empty());
+    }
+
+    #[test]
+    fn writes_replace_whole_files_and_never_follow_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("jail.d")).unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(outside.path(), "keep").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("jail.d/link.local")).unwrap();
+        let files = LocalConfigDir::new(dir.path());
+        files.write_atomic("jail.d/a.local", b"[a]\n").unwrap();
+        files.write_atomic("jail.d/a.local", b"[b]\n").unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("jail.d/a.local")).unwrap(),
+            b"[b]\n"
+        );
+        assert!(files.write_atomic("jail.d/link.local", b"x").is_err());
+        assert!(files.write_atomic("../x.local", b"x").is_err());
+        assert!(files.write_atomic("nodir/x.local", b"x").is_err());
+        assert_eq!(std::fs::read_to_string(outside.path()).unwrap(), "keep");
+        files
+            .rename("jail.d/a.local", "jail.d/a.local.disabled")
+            .unwrap();
+        assert!(files.rename("jail.d/a.local", "jail.d/b.local").is_err());
+        files.write_atomic("jail.d/c.local", b"").unwrap();
+        assert!(
+            files
+                .rename("jail.d/c.local", "jail.d/a.local.disabled")
+                .is_err()
+        );
+        let mut names = std::fs::read_dir(dir.path().join("jail.d"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect::<Vec<_>>();
+        names.sort();
+        // No temporary file left behind.
+        assert_eq!(names, ["a.local.disabled", "c.local", "link.local"]);
+        assert_eq!(
+            files.stat("jail.d/a.local.disabled").unwrap().unwrap().size,
+            4
+        );
+        assert_eq!(files.stat("jail.d/a.local").unwrap(), None);
     }
 
     #[test]

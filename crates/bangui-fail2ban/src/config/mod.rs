@@ -11,5 +11,5 @@ pub mod jails;
 pub mod reader;
 pub mod stream;
 
-pub use files::{ConfigFiles, LocalConfigDir};
+pub use files::{ConfigFiles, FileStat, LocalConfigDir};
 pub use reader::{ConfigSet, InterpolationError, ReadError, ReadWarning, Source, Value, Vars};

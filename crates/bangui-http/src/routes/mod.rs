@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bans;
 pub mod blocklists;
 pub mod config;
+pub mod config_files;
 pub mod dashboard;
 pub mod events;
 pub mod geo;
@@ -88,6 +89,7 @@ pub(crate) fn private() -> OpenApiRouter<AppState> {
         .routes(routes!(blocklists::preview))
         .routes(routes!(blocklists::import_one))
         .routes(routes!(config::jails))
+        .merge(config_files::router())
 }
 
 /// The routes outside `/api/v1`.
