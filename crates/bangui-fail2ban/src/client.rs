@@ -335,6 +335,26 @@ impl Client {
             .await
     }
 
+    /// `get syslogsocket`: where fail2ban's syslog target writes (`auto` or a socket path).
+    pub async fn syslog_socket(&self) -> Result<String, Error> {
+        self.get(&["get", "syslogsocket"], |v| v.as_str().map(str::to_owned))
+            .await
+    }
+
+    /// `set logtarget`: `STDOUT`, `STDERR`, `SYSLOG`, `SYSTEMD-JOURNAL` or a file path (the
+    /// caller decides which paths are allowed).
+    pub async fn set_logtarget(&self, target: &str) -> Result<String, Error> {
+        if target.is_empty() || target.chars().any(char::is_control) {
+            return Err(Error::InvalidArgument(
+                "a log target is a name or a path without control characters".into(),
+            ));
+        }
+        self.get(&["set", "logtarget", target], |v| {
+            v.as_str().map(str::to_owned)
+        })
+        .await
+    }
+
     /// `flushlogs`: reopens the log file (after log rotation).
     pub async fn flush_logs(&self) -> Result<String, Error> {
         self.get(&["flushlogs"], |v| v.as_str().map(str::to_owned))

@@ -79,6 +79,9 @@ error_codes! {
         "session_duration_minutes must be between 1 and 525600";
     /// fail2ban's client refused an argument before sending it.
     InvalidArgument = "invalid_argument", UNPROCESSABLE_ENTITY, "an argument fail2ban cannot take";
+    /// fail2ban logs to syslog, the journal, stdout, or a file outside BANGUI_FAIL2BAN_LOG_DIR.
+    Fail2banLogNotAFile = "fail2ban_log_not_a_file", BAD_REQUEST,
+        "fail2ban does not log to a file bangui may read";
     InvalidConfigPath = "invalid_config_path", UNPROCESSABLE_ENTITY,
         "not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d";
     /// A file of fail2ban's configuration that is not UTF-8 text (bangui does not edit it).

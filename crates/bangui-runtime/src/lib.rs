@@ -21,6 +21,7 @@ pub mod events;
 pub mod geo;
 pub mod jails;
 mod reload;
+pub mod server;
 pub mod status;
 
 use std::fmt;
@@ -53,6 +54,9 @@ pub struct RuntimeSettings {
     pub geoip_db: Option<PathBuf>,
     /// fail2ban's SQLite file, which the ban archive reads; `None`: asked from fail2ban.
     pub fail2ban_db: Option<PathBuf>,
+    /// The directory fail2ban's log file must be in for bangui to show it or to point
+    /// fail2ban's log target at it.
+    pub log_dir: PathBuf,
 }
 
 impl Default for RuntimeSettings {
@@ -64,6 +68,7 @@ impl Default for RuntimeSettings {
             reload_timeout: Duration::from_secs(60),
             geoip_db: None,
             fail2ban_db: None,
+            log_dir: PathBuf::from("/var/log"),
         }
     }
 }

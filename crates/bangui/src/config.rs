@@ -89,6 +89,10 @@ pub struct Fail2banArgs {
     /// Country database (.mmdb, GeoLite2 or ip-location-db layout); reloaded when it changes.
     #[arg(long, env = "BANGUI_GEOIP_DB_PATH")]
     pub geoip_db_path: Option<PathBuf>,
+    /// The directory fail2ban's own log file must be in for bangui to show it (and for a log
+    /// target set through bangui).
+    #[arg(long, env = "BANGUI_FAIL2BAN_LOG_DIR", default_value = "/var/log")]
+    pub fail2ban_log_dir: PathBuf,
 }
 
 impl Fail2banArgs {
@@ -111,6 +115,7 @@ impl Fail2banArgs {
             fail2ban_client: self.fail2ban_client.clone(),
             geoip_db: self.geoip_db_path.clone(),
             fail2ban_db: self.fail2ban_db.clone(),
+            log_dir: self.fail2ban_log_dir.clone(),
             ..bangui_runtime::RuntimeSettings::default()
         };
         bangui_runtime::Runtime::new(redis, db, client, settings, std::sync::Arc::new(queue))

@@ -402,6 +402,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fail2ban's server settings, as it answers them now. */
+        get: operations["get_server_settings"];
+        /** Sets log level, log target, purge age and match limit (each checked before any is set); answers the settings fail2ban has then. */
+        put: operations["set_server_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/server/flushlogs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fail2ban reopens its log file (after a rotation). */
+        post: operations["flush_fail2ban_logs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/server/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last lines of fail2ban's own log file, read from its end; 400 when fail2ban logs elsewhere than a file in the allowed log directory. */
+        get: operations["get_fail2ban_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/bans": {
         parameters: {
             query?: never;
@@ -1263,7 +1315,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -1352,6 +1404,10 @@ export interface components {
         };
         FileEnabled: {
             enabled: boolean;
+        };
+        FlushedBody: {
+            /** @description fail2ban's answer. */
+            result: string;
         };
         /** @description Idle or active. */
         IdleRequest: {
@@ -1615,6 +1671,14 @@ export interface components {
         Liveness: {
             /** @description Always `ok`. */
             status: string;
+        };
+        /** @description The last lines of fail2ban's log. */
+        LogTailBody: {
+            /** @description Oldest first. */
+            lines: string[];
+            path: string;
+            /** @description The scan stopped at 16 MB from the end before finding as many lines as asked. */
+            truncated: boolean;
         };
         /** @description A new session. */
         LoginAnswer: {
@@ -1995,6 +2059,45 @@ export interface components {
          * @example 192.0.2
          */
         SearchText: string;
+        /** @description fail2ban's server settings. */
+        ServerSettingsBody: {
+            /** @description Read-only: fail2ban's database (`null` without one). */
+            dbfile?: string | null;
+            /**
+             * Format: int64
+             * @description Log lines kept per ban.
+             */
+            dbmaxmatches?: number | null;
+            /**
+             * Format: int64
+             * @description Seconds fail2ban keeps bans in its database.
+             */
+            dbpurgeage?: number | null;
+            /** @description CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACEDEBUG or HEAVYDEBUG. */
+            loglevel: string;
+            /** @description STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a file. */
+            logtarget: string;
+            /** @description Read-only: where the SYSLOG target writes. */
+            syslogsocket: string;
+            /** @description What deserves a second look (a purge age under a day, …). */
+            warnings: string[];
+        };
+        /** @description Settings to change; those left out stay as they are. */
+        ServerSettingsChange: {
+            /** Format: int32 */
+            dbmaxmatches?: number | null;
+            /**
+             * Format: int64
+             * @description Seconds.
+             */
+            dbpurgeage?: number | null;
+            loglevel?: string | null;
+            /**
+             * @description STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a `.log` file directly in the allowed log
+             *     directory (BANGUI_FAIL2BAN_LOG_DIR).
+             */
+            logtarget?: string | null;
+        };
         /** @description The caller's session. */
         SessionInfo: {
             authenticated: boolean;
@@ -2219,6 +2322,18 @@ export interface components {
                 };
             };
         };
+        /** @description `fail2ban_unavailable`: fail2ban cannot be reached */
+        fail2ban_unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "fail2ban_unavailable";
+                };
+            };
+        };
         /** @description `import_busy`: an import was just started; try again */
         import_busy: {
             headers: {
@@ -2324,6 +2439,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     /** @enum {string} */
                     error_code: "invalid_job_id";
+                };
+            };
+        };
+        /** @description `invalid_query`: the query string does not have the parameters and types this route takes */
+        invalid_query: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "invalid_query";
                 };
             };
         };
@@ -4036,6 +4163,206 @@ export interface operations {
             409: components["responses"]["conflict"];
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    get_server_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerSettingsBody"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            502: components["responses"]["fail2ban_unavailable"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    set_server_settings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServerSettingsChange"];
+            };
+        };
+        responses: {
+            /** @description The settings now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerSettingsBody"];
+                };
+            };
+            400: components["responses"]["malformed_json"];
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_argument`: an argument fail2ban cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_argument";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `fail2ban_unavailable`: fail2ban cannot be reached; `fail2ban_error`: fail2ban refused or failed; details.fail2ban_message says why */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "fail2ban_unavailable" | "fail2ban_error";
+                    };
+                };
+            };
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    flush_fail2ban_logs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Flushed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlushedBody"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            502: components["responses"]["fail2ban_unavailable"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    get_fail2ban_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description How many lines, from the end (1 to 5000; 200 when left out). */
+                lines: number | null;
+                /** @description Only lines containing this text (at most 200 characters). */
+                filter: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The last lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogTailBody"];
+                };
+            };
+            /** @description `bad_request`: the request cannot be read; `fail2ban_log_not_a_file`: fail2ban does not log to a file bangui may read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "bad_request" | "fail2ban_log_not_a_file";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            422: components["responses"]["invalid_query"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            502: components["responses"]["fail2ban_unavailable"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
             503: {
                 headers: {

@@ -20,6 +20,7 @@ pub mod history;
 pub mod jails;
 pub mod jobs;
 pub mod metrics;
+pub mod server;
 pub mod setup;
 
 use utoipa::openapi::OpenApi;
@@ -90,6 +91,9 @@ pub(crate) fn private() -> OpenApiRouter<AppState> {
         .routes(routes!(blocklists::import_one))
         .routes(routes!(config::jails))
         .merge(config_files::router())
+        .routes(routes!(server::get, server::set))
+        .routes(routes!(server::flush))
+        .routes(routes!(server::log))
 }
 
 /// The routes outside `/api/v1`.
