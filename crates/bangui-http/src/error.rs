@@ -82,6 +82,9 @@ error_codes! {
     /// fail2ban logs to syslog, the journal, stdout, or a file outside BANGUI_FAIL2BAN_LOG_DIR.
     Fail2banLogNotAFile = "fail2ban_log_not_a_file", BAD_REQUEST,
         "fail2ban does not log to a file bangui may read";
+    /// fail2ban's client would not start the jail as configured; details.hint may say why.
+    ActivationRejected = "activation_rejected", UNPROCESSABLE_ENTITY,
+        "fail2ban would not start this jail as configured; nothing was changed";
     InvalidConfigPath = "invalid_config_path", UNPROCESSABLE_ENTITY,
         "not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d";
     /// A file of fail2ban's configuration that is not UTF-8 text (bangui does not edit it).
@@ -93,11 +96,13 @@ error_codes! {
     NotFound = "not_found", NOT_FOUND, "not found";
     JailNotFound = "jail_not_found", NOT_FOUND, "no jail of this name is running";
     ConfigFileNotFound = "config_file_not_found", NOT_FOUND, "no such file in fail2ban's configuration";
+    JailNotConfigured = "jail_not_configured", NOT_FOUND, "no jail of this name in fail2ban's configuration";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "method not allowed";
     Conflict = "conflict", CONFLICT, "the change collides with existing data";
     SetupAlreadyDone = "setup_already_done", CONFLICT, "bangui is already set up";
     ImportBusy = "import_busy", CONFLICT, "an import was just started; try again";
     ConfigFileExists = "config_file_exists", CONFLICT, "a file of that name exists";
+    JailAlreadyActive = "jail_already_active", CONFLICT, "fail2ban runs this jail already";
     /// details.current_etag and details.current_content hold the version the file has now.
     ConfigFileChanged = "config_file_changed", CONFLICT,
         "the file changed since it was read; details hold its current version";
@@ -113,6 +118,10 @@ error_codes! {
     Fail2banError = "fail2ban_error", BAD_GATEWAY,
         "fail2ban refused or failed; details.fail2ban_message says why";
     BlocklistFetchFailed = "blocklist_fetch_failed", BAD_GATEWAY, "the list could not be downloaded";
+    /// details.fail2ban_message is fail2ban's error, details.recovered whether fail2ban runs
+    /// what it ran before (the configuration is put back either way), details.hint a hint.
+    ActivationFailed = "activation_failed", BAD_GATEWAY,
+        "fail2ban could not start the jail; the configuration was put back";
     /// A file of fail2ban's configuration is missing, unreadable, or one fail2ban would refuse.
     Fail2banConfigUnreadable = "fail2ban_config_unreadable", BAD_GATEWAY,
         "fail2ban's configuration cannot be read";

@@ -236,7 +236,7 @@ impl Runtime {
         if content.len() > MAX_FILE_BYTES {
             return Err(FileChangeError::TooLarge(content.len()));
         }
-        let lock = self.write_lock().await?;
+        let lock = self.config_write_lock().await?;
         let result = self
             .change_locked(path, content, if_match, actor, action)
             .await;
@@ -308,7 +308,7 @@ impl Runtime {
         actor: &str,
     ) -> Result<ConfigFile, FileChangeError> {
         let if_match = if_match.ok_or(FileChangeError::PreconditionRequired)?;
-        let lock = self.write_lock().await?;
+        let lock = self.config_write_lock().await?;
         let result = async {
             let p = path.clone();
             let current = self
@@ -391,7 +391,7 @@ impl Runtime {
         let path = ConfigPath::parse(dir, name).ok_or_else(|| {
             FileChangeError::NotRevertible(id, "its path is not editable".to_owned())
         })?;
-        let lock = self.write_lock().await?;
+        let lock = self.config_write_lock().await?;
         let result = async {
             let p = path.clone();
             let current = self
@@ -408,7 +408,9 @@ impl Runtime {
         result
     }
 
-    async fn write_lock(&self) -> Result<bangui_store::locks::Lock, FileChangeError> {
+    pub(crate) async fn config_write_lock(
+        &self,
+    ) -> Result<bangui_store::locks::Lock, FileChangeError> {
         self.redis()
             .lock_within(WRITE_LOCK, LOCK_TTL, LOCK_WAIT, Duration::from_millis(20))
             .await?

@@ -9,6 +9,7 @@
 //! ([`Followups`]) and is announced as a live event ([`events`]).
 #![forbid(unsafe_code)]
 
+pub mod activation;
 mod aggregates;
 pub mod analytics;
 pub mod archive;

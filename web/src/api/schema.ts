@@ -368,6 +368,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/jails/{name}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts a configured, inactive jail. Writes `enabled = true` (and the overrides) to `jail.d/<name>.local`, checks it as fail2ban's client would read it, reloads the jail and checks that fail2ban runs it; on any failure the file goes back as it was and the answer says whether fail2ban runs what it ran before. */
+        post: operations["activate_jail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config/revisions/{id}": {
         parameters: {
             query?: never;
@@ -937,6 +954,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An activated jail. */
+        Activated: {
+            /** @description The file written, relative to fail2ban's configuration directory. */
+            file: string;
+            jail: string;
+            running: boolean;
+        };
+        /** @description What to set besides `enabled = true`. */
+        Activation: {
+            /**
+             * @description bantime, findtime, maxretry, maxmatches, bantime.increment, bantime.factor,
+             *     bantime.multipliers, bantime.maxtime, bantime.rndtime, bantime.overalljails, port,
+             *     protocol, chain, backend, usedns, ignoreip, logpath (a list). Values are checked
+             *     strictly: none can become a command.
+             */
+            overrides?: {
+                [key: string]: components["schemas"]["OverrideValue"];
+            };
+        };
         /**
          * @description One IPv4 or IPv6 address, nothing around it (no prefix, port, zone or brackets).
          * @example 192.0.2.7
@@ -1315,7 +1351,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -1735,6 +1771,8 @@ export interface components {
          * @enum {string}
          */
         Origin: "blocklist" | "manual" | "auto";
+        /** @description One override: a value, or several (log paths). */
+        OverrideValue: string | string[];
         /**
          * Format: int64
          * @description A page number, counting from 1.
@@ -2451,6 +2489,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     /** @enum {string} */
                     error_code: "invalid_query";
+                };
+            };
+        };
+        /** @description `jail_not_configured`: no jail of this name in fail2ban's configuration */
+        jail_not_configured: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "jail_not_configured";
                 };
             };
         };
@@ -4078,6 +4128,103 @@ export interface operations {
             401: components["responses"]["unauthorized"];
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    activate_jail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The jail. */
+                name: components["schemas"]["JailName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Activation"];
+            };
+        };
+        responses: {
+            /** @description Activated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Activated"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `bad_request`: the request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "bad_request";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["jail_not_configured"];
+            /** @description `conflict`: the change collides with existing data; `jail_already_active`: fail2ban runs this jail already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "conflict" | "jail_already_active";
+                    };
+                };
+            };
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `activation_rejected`: fail2ban would not start this jail as configured; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_jail_name" | "invalid_argument" | "activation_rejected";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `fail2ban_unavailable`: fail2ban cannot be reached; `activation_failed`: fail2ban could not start the jail; the configuration was put back */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "fail2ban_unavailable" | "activation_failed";
+                    };
+                };
+            };
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
             503: {
                 headers: {

@@ -25,6 +25,8 @@ pub trait ConfigFiles {
     fn write_atomic(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
     /// Renames a regular file within the directory; fails if `to` exists.
     fn rename(&self, from: &str, to: &str) -> io::Result<()>;
+    /// Removes a regular file (never a symlink's target, never a directory).
+    fn remove(&self, path: &str) -> io::Result<()>;
 }
 
 /// What [`ConfigFiles::stat`] tells of a file.
@@ -178,6 +180,11 @@ impl ConfigFiles for LocalConfigDir {
             let _ = std::fs::remove_file(&temp);
         }
         result
+    }
+
+    fn remove(&self, path: &str) -> io::Result<()> {
+        let target = self.writable(path)?;
+        std::fs::remove_file(target)
     }
 
     fn rename(&self, from: &str, to: &str) -> io::Result<()> {

@@ -5,6 +5,7 @@
 //! (`jail`, `filter.d/sshd`, …) from its files, includes and overrides, and interpolates values,
 //! telling where each one was written.
 
+pub mod edit;
 pub mod files;
 pub mod ini;
 pub mod jails;

@@ -594,6 +594,33 @@ pub fn start_commands(files: &dyn ConfigFiles, host: &Host) -> Result<Vec<Value>
     Ok(stream)
 }
 
+/// What fail2ban's client would make of one jail: its start commands, or why it would skip
+/// it (a disabled jail is skipped too).
+pub fn commands_of_jail(
+    files: &dyn ConfigFiles,
+    host: &Host,
+    jail: &str,
+) -> Result<Result<Vec<Value>, String>, StreamError> {
+    let mut set = ConfigSet::read(files, "jail")?;
+    set.merge_defaults([
+        ("fail2ban_version", host.version.as_str()),
+        ("fail2ban_confpath", host.confpath.as_str()),
+    ]);
+    if !set.has_section(jail) {
+        return Ok(Err(format!("no jail [{jail}] in the configuration")));
+    }
+    let mut library = Library {
+        files,
+        sets: HashMap::new(),
+        parsed: FileCache::default(),
+    };
+    Ok(match jail_commands(&mut set, &mut library, jail, host)? {
+        None => Err(format!("[{jail}] is not enabled")),
+        Some(Ok(commands)) => Ok(commands),
+        Some(Err(JailDefError(e))) => Err(e),
+    })
+}
+
 /// `_configOpts1st`.
 fn first_options(set: &ConfigSet, jail: &str) -> Result<Opts, StreamError> {
     let first: Vec<(&str, Kind, Option<Value>)> = vec![

@@ -3,14 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
+use axum::{Extension, Json};
+use bangui_core::JailName;
 use bangui_fail2ban::config::Source;
 use bangui_fail2ban::config::jails::{JailConfig, Reference, Typed};
-use serde::Serialize;
+use bangui_runtime::activation::ActivationError;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::audit::with_details;
+use crate::auth::AuthSession;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 /// Where a value was written.
@@ -189,4 +195,113 @@ fn reference(r: Result<Reference, String>) -> ConfigReference {
             error: Some(e),
         },
     }
+}
+
+/// One override: a value, or several (log paths).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum OverrideValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// What to set besides `enabled = true`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Activation {
+    /// bantime, findtime, maxretry, maxmatches, bantime.increment, bantime.factor,
+    /// bantime.multipliers, bantime.maxtime, bantime.rndtime, bantime.overalljails, port,
+    /// protocol, chain, backend, usedns, ignoreip, logpath (a list). Values are checked
+    /// strictly: none can become a command.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, OverrideValue>,
+}
+
+/// An activated jail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Activated {
+    pub jail: String,
+    /// The file written, relative to fail2ban's configuration directory.
+    pub file: String,
+    pub running: bool,
+}
+
+impl From<ActivationError> for ApiError {
+    fn from(e: ActivationError) -> Self {
+        let message = e.to_string();
+        match e {
+            ActivationError::Invalid(_) => Self::with_message(ErrorCode::InvalidArgument, message),
+            ActivationError::NotConfigured(_) => {
+                Self::with_message(ErrorCode::JailNotConfigured, message)
+            }
+            ActivationError::AlreadyActive(_) => {
+                Self::with_message(ErrorCode::JailAlreadyActive, message)
+            }
+            ActivationError::Rejected { hint, .. } => {
+                let error = Self::with_message(ErrorCode::ActivationRejected, message);
+                match hint {
+                    Some(h) => error.detail("hint", h),
+                    None => error,
+                }
+            }
+            ActivationError::Failed {
+                fail2ban_message,
+                hint,
+                recovered,
+                ..
+            } => {
+                let mut error = Self::with_message(ErrorCode::ActivationFailed, message)
+                    .detail("recovered", recovered);
+                if let Some(m) = fail2ban_message {
+                    error = error.detail("fail2ban_message", m);
+                }
+                if let Some(h) = hint {
+                    error = error.detail("hint", h);
+                }
+                error
+            }
+            ActivationError::Files(e) => e.into(),
+        }
+    }
+}
+
+/// `POST /config/jails/{name}/activate`: starts a configured, inactive jail. Writes
+/// `enabled = true` (and the overrides) to `jail.d/<name>.local`, checks it as fail2ban's
+/// client would read it, reloads the jail and checks that fail2ban runs it; on any failure the
+/// file goes back as it was and the answer says whether fail2ban runs what it ran before.
+#[utoipa::path(post, path = "/config/jails/{name}/activate", tag = "config", operation_id = "activate_jail",
+    params(("name" = JailName, Path, description = "The jail.")),
+    request_body = Activation,
+    responses((status = 200, description = "Activated.", body = Activated)),
+    extensions(("x-error-codes" = json!(["invalid_jail_name", "invalid_argument", "jail_not_configured", "jail_already_active", "activation_rejected", "activation_failed", "conflict", "fail2ban_unavailable"]))))]
+pub async fn activate(
+    State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
+    ApiPath(jail): ApiPath<JailName>,
+    ApiJson(activation): ApiJson<Activation>,
+) -> Result<Response, ApiError> {
+    let overrides: Vec<(String, Vec<String>)> = activation
+        .overrides
+        .into_iter()
+        .map(|(k, v)| {
+            let values = match v {
+                OverrideValue::One(one) => vec![one],
+                OverrideValue::Many(many) => many,
+            };
+            (k, values)
+        })
+        .collect();
+    let done = state
+        .runtime
+        .activate_jail(&jail, &overrides, &auth.session.actor())
+        .await?;
+    let details = serde_json::json!({ "jail": done.jail, "file": done.file, "overrides": overrides.iter().map(|(k, _)| k).collect::<Vec<_>>() });
+    Ok(with_details(
+        Json(Activated {
+            jail: done.jail,
+            file: done.file,
+            running: true,
+        }),
+        &details,
+    ))
 }

@@ -90,6 +90,7 @@ pub(crate) fn private() -> OpenApiRouter<AppState> {
         .routes(routes!(blocklists::preview))
         .routes(routes!(blocklists::import_one))
         .routes(routes!(config::jails))
+        .routes(routes!(config::activate))
         .merge(config_files::router())
         .routes(routes!(server::get, server::set))
         .routes(routes!(server::flush))

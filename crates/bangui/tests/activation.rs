@@ -1,0 +1,245 @@
+//! Activating an inactive jail through `POST /api/v1/config/jails/{name}/activate`, on a real
+//! fail2ban behind two workers: the `.local` written, fail2ban running the jail, every worker
+//! seeing it; and when fail2ban would not or cannot start it, the file back as it was,
+//! fail2ban's own error in the answer and fail2ban running what it ran before.
+
+#![allow(clippy::unwrap_used)] // in tests, a panic is a failed assertion with its backtrace
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use bangui_testkit::cluster::{Cluster, ClusterOptions};
+use common::{Fixture, fail2ban_says};
+use serde_json::json;
+
+/// The jails fail2ban runs, from its own `status`.
+fn running(cluster: &Cluster) -> BTreeSet<String> {
+    let status = fail2ban_says(cluster, &["status"]);
+    // [["Number of jail", n], ["Jail list", "a, b, c"]]
+    let list = status[1][1].as_str().unwrap_or_default();
+    let names: BTreeSet<String> = list
+        .split(", ")
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert!(!names.is_empty(), "fail2ban's status: {status}");
+    names
+}
+
+fn jail_d(cluster: &Cluster) -> BTreeSet<String> {
+    let dir = cluster
+        .fail2ban
+        .as_ref()
+        .unwrap()
+        .config_dir()
+        .join("jail.d");
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_inactive_jail_is_activated_safely_and_a_failing_one_is_rolled_back() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+    let conf = f2b.config_dir();
+    let log = f2b.log_file("test");
+    // More inactive jails: two that can start, one whose filter fail2ban cannot compile.
+    std::fs::create_dir_all(conf.join("jail.d")).unwrap();
+    std::fs::write(
+        conf.join("filter.d/broken.conf"),
+        "[Definition]\nfailregex = ^(unclosed <HOST>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("jail.d/extra.conf"),
+        format!(
+            "[second]\nenabled = false\nfilter = bangui-test\nlogpath = {log}\n\n\
+             [third]\nenabled = false\nfilter = bangui-test\nlogpath = {log}\n\n\
+             [broken]\nenabled = false\nfilter = broken\nlogpath = {log}\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    let (a, b) = (cluster.url(0), cluster.url(1));
+    let before = running(&cluster);
+    assert!(!before.contains("disabled-jail"));
+
+    // Activated through worker A with an override: the .local, fail2ban, worker B agree.
+    let done = caller
+        .post(
+            &a,
+            "/config/jails/disabled-jail/activate",
+            Some(&cookie),
+            json!({ "overrides": { "maxretry": "7" } }),
+        )
+        .await;
+    assert_eq!(done.status.as_u16(), 200, "{}", done.body);
+    assert_eq!(done.body["file"], "jail.d/disabled-jail.local");
+    let local = std::fs::read_to_string(conf.join("jail.d/disabled-jail.local")).unwrap();
+    assert!(
+        local.contains("[disabled-jail]")
+            && local.contains("enabled = true")
+            && local.contains("maxretry = 7"),
+        "{local}"
+    );
+    assert!(running(&cluster).contains("disabled-jail"));
+    assert_eq!(
+        fail2ban_says(&cluster, &["get", "disabled-jail", "maxretry"]),
+        7
+    );
+    let listed = caller.get(&b, "/config/jails", Some(&cookie)).await;
+    let entry = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "disabled-jail")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&entry["enabled"], &entry["running"]),
+        (&json!(true), &json!(true)),
+        "{entry}"
+    );
+    let history = caller
+        .get(
+            &b,
+            "/config/files/jail.d/disabled-jail.local/revisions",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(
+        history.body["items"][0]["action"], "activate",
+        "{}",
+        history.body
+    );
+
+    // Once more: already running. Unknown: not configured.
+    let again = caller
+        .post(
+            &b,
+            "/config/jails/disabled-jail/activate",
+            Some(&cookie),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (again.status.as_u16(), again.code()),
+        (409, "jail_already_active")
+    );
+    let unknown = caller
+        .post(&b, "/config/jails/nope/activate", Some(&cookie), json!({}))
+        .await;
+    assert_eq!(
+        (unknown.status.as_u16(), unknown.code()),
+        (404, "jail_not_configured")
+    );
+
+    // Overrides that could become commands are refused before anything is written.
+    let files_before = jail_d(&cluster);
+    for overrides in [
+        json!({ "port": "22; touch /tmp/bangui-pwned" }),
+        json!({ "action": "iptables" }),
+        json!({ "ignorecommand": "/bin/true" }),
+        json!({ "bantime.formula": "__import__('os').system('id')" }),
+        json!({ "maxretry": "3\naction = x" }),
+        json!({ "logpath": ["relative.log"] }),
+    ] {
+        let refused = caller
+            .post(
+                &a,
+                "/config/jails/second/activate",
+                Some(&cookie),
+                json!({ "overrides": overrides }),
+            )
+            .await;
+        assert_eq!(
+            (refused.status.as_u16(), refused.code()),
+            (422, "invalid_argument"),
+            "{overrides}: {}",
+            refused.body
+        );
+    }
+    assert_eq!(jail_d(&cluster), files_before);
+    assert!(!std::path::Path::new("/tmp/bangui-pwned").exists());
+
+    // No log file: fail2ban would not start it (or reload at all); refused before fail2ban
+    // is touched, the file as before.
+    let running_now = running(&cluster);
+    let missing = caller
+        .post(
+            &b,
+            "/config/jails/second/activate",
+            Some(&cookie),
+            json!({ "overrides": { "logpath": ["/nonexistent/bangui/x.log"] } }),
+        )
+        .await;
+    assert_eq!(
+        (missing.status.as_u16(), missing.code()),
+        (422, "activation_rejected"),
+        "{}",
+        missing.body
+    );
+    assert!(
+        missing.body["details"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("logpath"),
+        "{}",
+        missing.body
+    );
+    assert_eq!(jail_d(&cluster), files_before);
+    assert_eq!(running(&cluster), running_now);
+
+    // A filter fail2ban cannot compile: fail2ban's error in the answer, rolled back, recovered.
+    let failed = caller
+        .post(
+            &a,
+            "/config/jails/broken/activate",
+            Some(&cookie),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (failed.status.as_u16(), failed.code()),
+        (502, "activation_failed"),
+        "{}",
+        failed.body
+    );
+    assert_eq!(failed.body["details"]["recovered"], true, "{}", failed.body);
+    let said = failed.body["details"]["fail2ban_message"].as_str().unwrap();
+    assert!(!said.is_empty(), "{}", failed.body);
+    assert_eq!(jail_d(&cluster), files_before);
+    assert_eq!(running(&cluster), running_now);
+
+    // Two activations at once on two workers: one after the other, both done.
+    let (x, y) = tokio::join!(
+        caller.post(
+            &a,
+            "/config/jails/second/activate",
+            Some(&cookie),
+            json!({})
+        ),
+        caller.post(&b, "/config/jails/third/activate", Some(&cookie), json!({})),
+    );
+    assert_eq!(
+        (x.status.as_u16(), y.status.as_u16()),
+        (200, 200),
+        "{} / {}",
+        x.body,
+        y.body
+    );
+    let after = running(&cluster);
+    for jail in ["second", "third", "disabled-jail"] {
+        assert!(after.contains(jail), "{after:?}");
+    }
+    assert!(before.is_subset(&after));
+}
