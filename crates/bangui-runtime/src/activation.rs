@@ -359,7 +359,8 @@ impl Runtime {
         Ok(())
     }
 
-    async fn files_blocking<T: Send + 'static>(
+    /// Runs file work off the async threads.
+    pub(crate) async fn files_blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, RuntimeError> {

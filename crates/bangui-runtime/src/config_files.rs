@@ -162,9 +162,7 @@ impl Runtime {
         work: impl FnOnce(LocalConfigDir) -> T + Send + 'static,
     ) -> Result<T, FileChangeError> {
         let dir = self.config_dir();
-        tokio::task::spawn_blocking(move || work(dir))
-            .await
-            .map_err(|e| RuntimeError::Config(format!("file work stopped: {e}")).into())
+        Ok(self.files_blocking(move || work(dir)).await?)
     }
 
     /// Every editable file, enabled and disabled, by path.
