@@ -344,6 +344,60 @@ test("audit: who changed what, when, from where, with what result", async ({ bro
   await context.close();
 });
 
+test("configuration: activation and its rollback, a raw edit conflict between two browsers, server settings and log", async ({ browser }) => {
+  const { context, page } = await loggedInContext(browser);
+  await page.goto("/config");
+  const row = (name: string) => page.locator(`tr[data-jail="${name}"]`);
+  await expect(row("disabled-jail")).toContainText("Inactive");
+  await expect(row("test")).toContainText("Running");
+  await checkBothThemes(page, "config-jails");
+
+  // fail2ban cannot compile the filter: its error is shown, and the file is back.
+  await row("broken").getByRole("button", { name: "Activate broken" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("button", { name: "Activate", exact: true }).click();
+  await expect(dialog.getByTestId("rollback")).toHaveText("Rolled back: fail2ban runs what it ran before.");
+  await expect(dialog.getByTestId("fail2ban-message")).toContainText("regular expression");
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await expect(row("broken")).toContainText("Inactive");
+
+  // An inactive jail activated with an override runs.
+  await row("disabled-jail").getByRole("button", { name: "Activate disabled-jail" }).click();
+  await dialog.getByLabel("maxretry (optional)").fill("6");
+  await dialog.getByRole("button", { name: "Activate", exact: true }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(row("disabled-jail")).toContainText("Running");
+
+  // Two browsers edit the file it wrote: the second to save is told, and picks.
+  const other = await loggedInContext(browser);
+  const url = "/config?tab=files&file=" + encodeURIComponent("jail.d/disabled-jail.local");
+  await page.goto(url);
+  await other.page.goto(url);
+  const editor = (p: typeof page) => p.getByRole("textbox", { name: "jail.d/disabled-jail.local" });
+  await expect(editor(page)).toHaveValue(/maxretry = 6/);
+  await expect(editor(other.page)).toHaveValue(/maxretry = 6/);
+  await editor(page).fill((await editor(page).inputValue()) + "# from the first browser\n");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.locator(".fui-Toast")).toContainText("Saved");
+  await editor(other.page).fill((await editor(other.page).inputValue()) + "# from the second browser\n");
+  await other.page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(other.page.getByRole("alert")).toContainText("Changed since you opened it");
+  await other.page.getByRole("button", { name: "Load their version" }).click();
+  await expect(editor(other.page)).toHaveValue(/# from the first browser/);
+  await expect(editor(other.page)).not.toHaveValue(/# from the second browser/);
+  await checkBothThemes(other.page, "config-files");
+  await other.context.close();
+
+  // Server settings as fail2ban answers them; its log is outside the allowed directory here.
+  await page.goto("/config?tab=server");
+  await expect(page.getByLabel("Log target")).toHaveValue(/fail2ban\.log$/);
+  await checkBothThemes(page, "config-server");
+  await page.goto("/config?tab=log");
+  await expect(page.getByRole("alert")).toContainText("BANGUI_FAIL2BAN_LOG_DIR");
+  await expectAccessible(page, "config log (error state)");
+  await context.close();
+});
+
 test("logging out ends the session in every tab that shares it", async ({ browser }) => {
   // A session of its own: the shared one stays for whatever runs after.
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });

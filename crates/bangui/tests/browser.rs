@@ -126,6 +126,23 @@ async fn the_web_ui_works_in_chromium_behind_a_load_balancer() {
         1,
         &[],
     );
+    // An inactive jail fail2ban cannot start (its filter does not compile), for the
+    // configuration page's rollback.
+    let f2b = cluster.fail2ban.as_ref().expect("the cluster runs fail2ban");
+    std::fs::write(
+        f2b.config_dir().join("filter.d/broken.conf"),
+        "[Definition]\nfailregex = ^(unclosed <HOST>\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(f2b.config_dir().join("jail.d")).unwrap();
+    std::fs::write(
+        f2b.config_dir().join("jail.d/extra.conf"),
+        format!(
+            "[broken]\nenabled = false\nfilter = broken\nlogpath = {}\n",
+            f2b.log_file("test").display()
+        ),
+    )
+    .unwrap();
     let balancer = LoadBalancer::start(cluster.ports()).expect("HAProxy starts");
     let url = balancer.url();
     let workers = Arc::new(Mutex::new(Workers {

@@ -26,6 +26,14 @@ export const keys = {
     schedule: ["blocklists", "schedule"] as const,
     runs: (page: number) => ["blocklists", "runs", page] as const,
   },
+  config: {
+    all: ["config"] as const,
+    jails: ["config", "jails"] as const,
+    files: ["config", "files"] as const,
+    file: (path: string) => ["config", "file", path] as const,
+    server: ["config", "server"] as const,
+    log: (params: object) => ["config", "log", params] as const,
+  },
   job: (id: string) => ["job", id] as const,
   audit: (params: object) => ["audit", params] as const,
   dashboard: {

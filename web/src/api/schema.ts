@@ -2360,6 +2360,18 @@ export interface components {
                 };
             };
         };
+        /** @description `fail2ban_log_not_a_file`: fail2ban does not log to a file bangui may read */
+        fail2ban_log_not_a_file: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "fail2ban_log_not_a_file";
+                };
+            };
+        };
         /** @description `fail2ban_unavailable`: fail2ban cannot be reached */
         fail2ban_unavailable: {
             headers: {
@@ -4472,14 +4484,14 @@ export interface operations {
     };
     get_fail2ban_log: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description How many lines, from the end (1 to 5000; 200 when left out). */
-                lines: number | null;
+                lines?: number;
                 /** @description Only lines containing this text (at most 200 characters). */
-                filter: string | null;
+                filter?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4493,18 +4505,7 @@ export interface operations {
                     "application/json": components["schemas"]["LogTailBody"];
                 };
             };
-            /** @description `bad_request`: the request cannot be read; `fail2ban_log_not_a_file`: fail2ban does not log to a file bangui may read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"] & {
-                        /** @enum {string} */
-                        error_code: "bad_request" | "fail2ban_log_not_a_file";
-                    };
-                };
-            };
+            400: components["responses"]["fail2ban_log_not_a_file"];
             401: components["responses"]["unauthorized"];
             422: components["responses"]["invalid_query"];
             429: components["responses"]["rate_limited"];

@@ -58,6 +58,7 @@ export const NAV: NavItem[] = [
   { to: "/jails", label: "Jails", icon: <LockClosedRegular /> },
   { to: "/history", label: "History", icon: <HistoryRegular /> },
   { to: "/blocklists", label: "Blocklists", icon: <ShieldRegular /> },
+  { to: "/config", label: "Configuration", icon: <SettingsRegular /> },
   { to: "/audit", label: "Audit", icon: <DocumentBulletListRegular /> },
 ];
 
@@ -93,7 +94,6 @@ const useStyles = makeStyles({
     ":focus-visible": { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: "-2px" },
   },
   navActive: { backgroundColor: tokens.colorBrandBackground2, color: tokens.colorBrandForeground2, fontWeight: tokens.fontWeightSemibold },
-  navDisabled: { color: tokens.colorNeutralForegroundDisabled, cursor: "not-allowed" },
   main: { padding: tokens.spacingHorizontalXL, minWidth: 0, "@media (max-width: 639px)": { padding: tokens.spacingHorizontalM } },
   banner: { marginBottom: tokens.spacingVerticalL },
   footer: {
@@ -123,14 +123,6 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
             </NavLink>
           </li>
         ))}
-        <li>
-          <Tooltip content="Editing fail2ban's configuration comes in a later version." relationship="description">
-            <span className={mergeClasses(s.navLink, s.navDisabled)} aria-disabled="true" tabIndex={0}>
-              <SettingsRegular />
-              Configuration
-            </span>
-          </Tooltip>
-        </li>
       </ul>
     </nav>
   );

@@ -29,6 +29,7 @@ export const router = createBrowserRouter([
               { path: "map", lazy: () => import("../features/map/MapPage").then((m) => ({ Component: m.MapPage })) },
               { path: "history", lazy: () => import("../features/history/HistoryPage").then((m) => ({ Component: m.HistoryPage })) },
               { path: "history/:ip", lazy: () => import("../features/history/AddressPage").then((m) => ({ Component: m.AddressPage })) },
+              { path: "config", lazy: () => import("../features/config/ConfigPage").then((m) => ({ Component: m.ConfigPage })) },
               { path: "jails/:name", lazy: () => import("../features/jails/JailDetailPage").then((m) => ({ Component: m.JailDetailPage })) },
               { path: "*", element: <NotFoundPage /> },
             ],

@@ -46,6 +46,7 @@ pub struct ServerSettingsChange {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     /// How many lines, from the end (1 to 5000; 200 when left out).
