@@ -185,7 +185,9 @@ impl Runtime {
         if keys.len() != overrides.len() {
             return Err(ActivationError::Invalid("an option is given twice".into()));
         }
-        let lock = self.config_write_lock().await?;
+        // Held through the reload and a rollback's: longer than a reload may take.
+        let ttl = self.settings().reload_timeout * 2 + std::time::Duration::from_secs(30);
+        let lock = self.config_write_lock_for(ttl).await?;
         let result = self.activate_locked(jail, overrides, actor).await;
         self.redis().unlock(lock).await?;
         result

@@ -409,8 +409,17 @@ impl Runtime {
     pub(crate) async fn config_write_lock(
         &self,
     ) -> Result<bangui_store::locks::Lock, FileChangeError> {
+        self.config_write_lock_for(LOCK_TTL).await
+    }
+
+    /// The configuration write lock, held for at most `ttl` (a change that reloads fail2ban
+    /// holds it as long as a reload may take).
+    pub(crate) async fn config_write_lock_for(
+        &self,
+        ttl: Duration,
+    ) -> Result<bangui_store::locks::Lock, FileChangeError> {
         self.redis()
-            .lock_within(WRITE_LOCK, LOCK_TTL, LOCK_WAIT, Duration::from_millis(20))
+            .lock_within(WRITE_LOCK, ttl, LOCK_WAIT, Duration::from_millis(20))
             .await?
             .ok_or(FileChangeError::Busy)
     }

@@ -128,7 +128,10 @@ async fn the_web_ui_works_in_chromium_behind_a_load_balancer() {
     );
     // An inactive jail fail2ban cannot start (its filter does not compile), for the
     // configuration page's rollback.
-    let f2b = cluster.fail2ban.as_ref().expect("the cluster runs fail2ban");
+    let f2b = cluster
+        .fail2ban
+        .as_ref()
+        .expect("the cluster runs fail2ban");
     std::fs::write(
         f2b.config_dir().join("filter.d/broken.conf"),
         "[Definition]\nfailregex = ^(unclosed <HOST>\n",
