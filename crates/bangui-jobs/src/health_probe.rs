@@ -1,5 +1,6 @@
 //! The health probe: refreshes the shared fail2ban status (and with it the capability flags),
-//! announcing online/offline changes, on a fixed cadence whatever the request rate.
+//! announcing online/offline changes, on a fixed cadence whatever the request rate; and rolls
+//! back an activation whose worker died halfway.
 
 use std::time::Duration;
 
@@ -41,5 +42,9 @@ pub(crate) async fn tick(tick: Tick, context: Data<JobContext>) -> Result<(), Bo
 pub(crate) async fn run(job: HealthProbe, context: Data<JobContext>) -> Result<(), BoxDynError> {
     let snapshot = context.runtime.refresh_status().await?;
     tracing::debug!(tick = job.tick, online = snapshot.online, "health probe");
+    // An activation whose worker died halfway is rolled back here.
+    if let Err(e) = context.runtime.complete_pending_activation().await {
+        tracing::warn!(error = %e, "cannot complete a pending activation yet");
+    }
     Ok(())
 }

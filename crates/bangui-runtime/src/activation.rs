@@ -20,6 +20,7 @@ use bangui_fail2ban::config::jails::Host;
 use bangui_fail2ban::config::stream::commands_of_jail;
 use bangui_fail2ban::config::{ConfigFiles, ConfigSet, LocalConfigDir};
 use bangui_store::config_revisions::NewRevision;
+use bangui_store::runtime_state::PendingActivation;
 
 use crate::config_files::FileChangeError;
 use crate::{Runtime, RuntimeError};
@@ -186,7 +187,7 @@ impl Runtime {
             return Err(ActivationError::Invalid("an option is given twice".into()));
         }
         // Held through the reload and a rollback's: longer than a reload may take.
-        let ttl = self.settings().reload_timeout * 2 + std::time::Duration::from_secs(30);
+        let ttl = self.settings().reload_timeout * 2 + std::time::Duration::from_secs(10);
         let lock = self.config_write_lock_for(ttl).await?;
         let result = self.activate_locked(jail, overrides, actor).await;
         self.redis().unlock(lock).await?;
@@ -240,9 +241,51 @@ impl Runtime {
             )));
         }
 
-        // Written with its revision, then checked as fail2ban's client would read it.
-        self.write_with_revision(&file, before.as_deref(), Some(&after), actor, "activate")
+        // Written with its revision (and a note for the health probe, should this worker die
+        // before the end), then checked as fail2ban's client would read it.
+        self.redis()
+            .set_pending_activation(&PendingActivation {
+                jail: name.clone(),
+                file: file.clone(),
+                before: before.clone(),
+                actor: actor.to_owned(),
+            })
             .await?;
+        let outcome = self
+            .activate_written(
+                jail,
+                &file,
+                before.as_deref(),
+                &after,
+                &host,
+                &running_before,
+                actor,
+            )
+            .await;
+        self.redis().clear_pending_activation().await?;
+        outcome
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn activate_written(
+        &self,
+        jail: &JailName,
+        file: &str,
+        before: Option<&str>,
+        after: &str,
+        host: &Host,
+        running_before: &BTreeSet<String>,
+        actor: &str,
+    ) -> Result<Activated, ActivationError> {
+        let name = jail.as_str().to_owned();
+        let dir = self.settings().config_dir.clone();
+        self.write_with_revision(file, before, Some(after), actor, "activate")
+            .await?;
+        #[cfg(debug_assertions)]
+        if std::env::var("BANGUI_TEST_FAULT").is_ok_and(|f| f == "exit-mid-activation") {
+            // Tests only (debug builds): a worker dying at the worst moment.
+            std::process::exit(137);
+        }
         let (d, h, n) = (dir.clone(), host.clone(), name.clone());
         let check = self
             .files_blocking(move || commands_of_jail(&LocalConfigDir::new(&d), &h, &n))
@@ -262,7 +305,7 @@ impl Runtime {
             }
         };
         if let Some(message) = problem {
-            self.write_with_revision(&file, Some(&after), before.as_deref(), actor, "rollback")
+            self.write_with_revision(file, Some(after), before, actor, "rollback")
                 .await?;
             let hint = hint_for(&message);
             return Err(ActivationError::Rejected { message, hint });
@@ -290,14 +333,17 @@ impl Runtime {
             Ok(()) => {
                 self.refresh_after_reload().await?;
                 tracing::info!(jail = %name, "jail activated");
-                Ok(Activated { jail: name, file })
+                Ok(Activated {
+                    jail: name,
+                    file: file.to_owned(),
+                })
             }
             Err(e) => {
                 let fail2ban_message = match &e {
                     RuntimeError::Reload(output) => Some(output.clone()),
                     other => Some(other.to_string()),
                 };
-                self.write_with_revision(&file, Some(&after), before.as_deref(), actor, "rollback")
+                self.write_with_revision(file, Some(after), before, actor, "rollback")
                     .await?;
                 // A reload that failed halfway can leave the jail added but broken: stopped.
                 if let Ok(status) = self.fail2ban().status().await
@@ -323,6 +369,61 @@ impl Runtime {
                 })
             }
         }
+    }
+
+    /// The health probe's part: an activation whose worker died before its end (its lock has
+    /// expired, its note is still there) is rolled back, since nobody saw it succeed: the file
+    /// as it was, the jail stopped if fail2ban lists it. Returns the jail it recovered.
+    pub async fn complete_pending_activation(&self) -> Result<Option<String>, ActivationError> {
+        if self.redis().pending_activation().await?.is_none() {
+            return Ok(None);
+        }
+        // An activation holding the lock is still at work.
+        let Some(lock) = self.try_config_write_lock().await? else {
+            return Ok(None);
+        };
+        let result = async {
+            let Some(pending) = self.redis().pending_activation().await? else {
+                return Ok(None);
+            };
+            let dir = self.settings().config_dir.clone();
+            let f = pending.file.clone();
+            let current = self
+                .files_blocking(move || {
+                    LocalConfigDir::new(&dir)
+                        .read(&f)
+                        .map(|b| b.map(|b| String::from_utf8_lossy(&b).into_owned()))
+                        .map_err(|e| RuntimeError::Config(format!("{f}: {e}")))
+                })
+                .await??;
+            if current != pending.before {
+                self.write_with_revision(
+                    &pending.file,
+                    current.as_deref(),
+                    pending.before.as_deref(),
+                    "health-probe",
+                    "recovery",
+                )
+                .await?;
+            }
+            if let Ok(jail) = JailName::parse(&pending.jail)
+                && self
+                    .fail2ban()
+                    .status()
+                    .await?
+                    .jails
+                    .contains(&pending.jail)
+            {
+                let _ = self.fail2ban().stop_jail(&jail).await;
+            }
+            self.redis().clear_pending_activation().await?;
+            let _ = self.refresh_status().await;
+            tracing::warn!(jail = %pending.jail, "an activation whose worker died was rolled back");
+            Ok(Some(pending.jail))
+        }
+        .await;
+        self.redis().unlock(lock).await?;
+        result
     }
 
     /// Writes (or, with `None`, removes) `file` with its revision, the revision committed

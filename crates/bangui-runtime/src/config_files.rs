@@ -412,6 +412,13 @@ impl Runtime {
         self.config_write_lock_for(LOCK_TTL).await
     }
 
+    /// The configuration write lock if nobody holds it.
+    pub(crate) async fn try_config_write_lock(
+        &self,
+    ) -> Result<Option<bangui_store::locks::Lock>, FileChangeError> {
+        Ok(self.redis().try_lock(WRITE_LOCK, LOCK_TTL).await?)
+    }
+
     /// The configuration write lock, held for at most `ttl` (a change that reloads fail2ban
     /// holds it as long as a reload may take).
     pub(crate) async fn config_write_lock_for(

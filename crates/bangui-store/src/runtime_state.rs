@@ -67,6 +67,17 @@ pub struct JailSettings {
     pub max_retry: i64,
 }
 
+/// An activation under way: enough to put the configuration back if its worker dies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingActivation {
+    pub jail: String,
+    /// The file it writes, relative to fail2ban's configuration directory.
+    pub file: String,
+    /// The file's content before (`None`: it did not exist).
+    pub before: Option<String>,
+    pub actor: String,
+}
+
 /// What the connected fail2ban version can do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapabilityFlags {
@@ -126,6 +137,25 @@ impl RedisStore {
             .arg(jail)
             .arg(if idle { "1" } else { "0" });
         self.query::<()>("idle_set", &cmd).await
+    }
+
+    /// The activation a worker has started and not finished (one at a time: the configuration
+    /// write lock is held through it).
+    pub async fn pending_activation(&self) -> Result<Option<PendingActivation>, StoreError> {
+        self.get_json("state:pending-activation").await
+    }
+
+    pub async fn set_pending_activation(
+        &self,
+        pending: &PendingActivation,
+    ) -> Result<(), StoreError> {
+        self.put_json("state:pending-activation", pending).await
+    }
+
+    pub async fn clear_pending_activation(&self) -> Result<(), StoreError> {
+        let key = self.key("state:pending-activation");
+        let _: i64 = self.query("state_del", redis::cmd("DEL").arg(&key)).await?;
+        Ok(())
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(

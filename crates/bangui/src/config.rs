@@ -89,6 +89,13 @@ pub struct Fail2banArgs {
     /// Country database (.mmdb, GeoLite2 or ip-location-db layout); reloaded when it changes.
     #[arg(long, env = "BANGUI_GEOIP_DB_PATH")]
     pub geoip_db_path: Option<PathBuf>,
+    /// Longest a `fail2ban-client reload` may take, in seconds.
+    #[arg(
+        long,
+        env = "BANGUI_FAIL2BAN_RELOAD_TIMEOUT_SECONDS",
+        default_value_t = 60
+    )]
+    pub fail2ban_reload_timeout_seconds: u64,
     /// The directory fail2ban's own log file must be in for bangui to show it (and for a log
     /// target set through bangui).
     #[arg(long, env = "BANGUI_FAIL2BAN_LOG_DIR", default_value = "/var/log")]
@@ -116,7 +123,7 @@ impl Fail2banArgs {
             geoip_db: self.geoip_db_path.clone(),
             fail2ban_db: self.fail2ban_db.clone(),
             log_dir: self.fail2ban_log_dir.clone(),
-            ..bangui_runtime::RuntimeSettings::default()
+            reload_timeout: Duration::from_secs(self.fail2ban_reload_timeout_seconds.max(1)),
         };
         bangui_runtime::Runtime::new(redis, db, client, settings, std::sync::Arc::new(queue))
     }

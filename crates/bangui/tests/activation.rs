@@ -243,3 +243,81 @@ async fn an_inactive_jail_is_activated_safely_and_a_failing_one_is_rolled_back()
     }
     assert!(before.is_subset(&after));
 }
+
+/// A worker killed between writing the jail's `.local` and reloading fail2ban leaves a note;
+/// the health probe (on a job worker) finishes the activation by rolling it back, once the
+/// dead worker's lock has expired.
+#[tokio::test]
+async fn an_activation_whose_worker_dies_halfway_is_rolled_back_by_the_health_probe() {
+    let mut cluster = common::imports::with_job_workers(
+        common::cluster(
+            ClusterOptions::workers(1)
+                // Debug builds only: the worker exits right after writing the file.
+                .env("BANGUI_TEST_FAULT", "exit-mid-activation")
+                .env("BANGUI_FAIL2BAN_RELOAD_TIMEOUT_SECONDS", "2"),
+        ),
+        1,
+        &[("BANGUI_HEALTH_PROBE_SECONDS", "1")],
+    );
+    let caller = common::Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let conf = cluster.fail2ban.as_ref().unwrap().config_dir();
+    let local = conf.join("jail.d/disabled-jail.local");
+    let before = running(&cluster);
+
+    let died = common::http_client()
+        .post(format!(
+            "{}/api/v1/config/jails/disabled-jail/activate",
+            cluster.url(0)
+        ))
+        .header("cookie", &cookie)
+        .header("x-bangui-request", "1")
+        .json(&json!({}))
+        .send()
+        .await;
+    assert!(died.is_err(), "the worker answered: {died:?}");
+    assert!(
+        std::fs::read_to_string(&local)
+            .unwrap()
+            .contains("enabled = true"),
+        "the worker died after writing the file"
+    );
+
+    let rolled_back = common::eventually(
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_millis(250),
+        async || (!local.exists()).then_some(()),
+    )
+    .await;
+    assert!(
+        rolled_back.is_some(),
+        "the health probe did not roll the activation back"
+    );
+    assert_eq!(
+        running(&cluster),
+        before,
+        "fail2ban runs what it ran before"
+    );
+    assert!(
+        cluster
+            .job_worker_log(0)
+            .contains("an activation whose worker died was rolled back")
+    );
+
+    // The history says so, and the jail can be activated again.
+    cluster.restart(0).unwrap();
+    let history = caller
+        .get(
+            &cluster.url(0),
+            "/config/files/jail.d/disabled-jail.local/revisions",
+            Some(&cookie),
+        )
+        .await;
+    let actions: Vec<&str> = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["recovery", "activate"], "{}", history.body);
+}
