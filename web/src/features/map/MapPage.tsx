@@ -11,7 +11,13 @@ import { RangeOriginFilter } from "../dashboard/filters";
 import { RangeBanTable } from "../dashboard/RangeBanTable";
 import { useUrlParams } from "../../lib/useUrlParams";
 
-const WorldMap = lazy(() => import("./WorldMap"));
+// The map's chunk (and the projection it computes when it loads) is fetched as soon as this
+// page is: in parallel with the countries' counts, not after them.
+const worldMapChunk = import("./WorldMap");
+// A failed load surfaces when the map renders (the route's error view), not as an unhandled
+// rejection while, say, there is nothing to draw.
+worldMapChunk.catch(() => undefined);
+const WorldMap = lazy(() => worldMapChunk);
 
 const useStyles = makeStyles({
   stack: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalL },
