@@ -125,6 +125,11 @@ fn run(state: &Path, attacks: bool, command: &[String]) -> anyhow::Result<ExitCo
             "BANGUI_FAIL2BAN_DB".to_owned(),
             fail2ban.db_path().display().to_string(),
         ),
+        // The sandbox's fail2ban logs into its own directory: the Log tab shows it.
+        (
+            "BANGUI_FAIL2BAN_LOG_DIR".to_owned(),
+            fail2ban.dir().display().to_string(),
+        ),
         (
             "BANGUI_SESSION_COOKIE_SECURE".to_owned(),
             "false".to_owned(),
