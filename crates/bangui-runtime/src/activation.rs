@@ -225,10 +225,14 @@ impl Runtime {
                 let before = files
                     .read(&f)
                     .map_err(|e| RuntimeError::Config(format!("{f}: {e}")))?
-                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                    .map(String::from_utf8);
                 Ok::<_, RuntimeError>((set.has_section(&n), before))
             })
             .await??;
+        // A file that is not UTF-8 is not rewritten (fail2ban skips it anyway).
+        let before = before.transpose().map_err(|_| {
+            ActivationError::Invalid(format!("{file} is not UTF-8 text; fix it first"))
+        })?;
         if !configured {
             return Err(ActivationError::NotConfigured(name));
         }
