@@ -19,7 +19,6 @@ use bangui_fail2ban::config::edit::{parses, set_options};
 use bangui_fail2ban::config::jails::Host;
 use bangui_fail2ban::config::stream::commands_of_jail;
 use bangui_fail2ban::config::{ConfigFiles, ConfigSet, LocalConfigDir};
-use bangui_store::config_revisions::NewRevision;
 use bangui_store::runtime_state::PendingActivation;
 
 use crate::config_files::FileChangeError;
@@ -428,42 +427,6 @@ impl Runtime {
         .await;
         self.redis().unlock(lock).await?;
         result
-    }
-
-    /// Writes (or, with `None`, removes) `file` with its revision, the revision committed
-    /// once the file is written.
-    async fn write_with_revision(
-        &self,
-        file: &str,
-        before: Option<&str>,
-        after: Option<&str>,
-        actor: &str,
-        action: &str,
-    ) -> Result<(), ActivationError> {
-        let revision = self
-            .db()
-            .begin_revision(&NewRevision {
-                path: file,
-                previous_path: None,
-                actor,
-                action,
-                before,
-                after,
-            })
-            .await?;
-        let dir = self.settings().config_dir.clone();
-        let (f, content) = (file.to_owned(), after.map(str::to_owned));
-        self.files_blocking(move || {
-            let files = LocalConfigDir::new(&dir);
-            match content {
-                Some(c) => files.write_atomic(&f, c.as_bytes()),
-                None => files.remove(&f),
-            }
-            .map_err(|e| RuntimeError::Config(format!("{f}: {e}")))
-        })
-        .await??;
-        revision.commit().await?;
-        Ok(())
     }
 
     /// Runs file work off the async threads.

@@ -273,27 +273,56 @@ impl Runtime {
             }
             (Some(_), Some(current)) => Some(current.content),
         };
-        let revision = self
-            .db()
-            .begin_revision(&NewRevision {
-                path: &path.path(),
-                previous_path: None,
-                actor,
-                action,
-                before: before.as_deref(),
-                after: Some(content),
-            })
-            .await?;
-        let (p, bytes) = (path.path(), content.as_bytes().to_vec());
-        self.on_files(move |files| files.write_atomic(&p, &bytes).map_err(|e| io_error(&p, &e)))
-            .await??;
-        revision.commit().await?;
+        self.write_with_revision(
+            &path.path(),
+            before.as_deref(),
+            Some(content),
+            actor,
+            action,
+        )
+        .await?;
         tracing::info!(path = %path.path(), action, "fail2ban configuration file written");
         Ok(ConfigFile {
             path: path.clone(),
             content: content.to_owned(),
             etag: etag(content.as_bytes()),
         })
+    }
+
+    /// Writes (or, with `None`, removes) `file` with its revision, the revision committed
+    /// once the file is written.
+    pub(crate) async fn write_with_revision(
+        &self,
+        file: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+        actor: &str,
+        action: &str,
+    ) -> Result<(), FileChangeError> {
+        let revision = self
+            .db()
+            .begin_revision(&NewRevision {
+                path: file,
+                previous_path: None,
+                actor,
+                action,
+                before,
+                after,
+            })
+            .await?;
+        let dir = self.settings().config_dir.clone();
+        let (f, content) = (file.to_owned(), after.map(str::to_owned));
+        self.files_blocking(move || {
+            let files = LocalConfigDir::new(&dir);
+            match content {
+                Some(c) => files.write_atomic(&f, c.as_bytes()),
+                None => files.remove(&f),
+            }
+            .map_err(|e| RuntimeError::Config(format!("{f}: {e}")))
+        })
+        .await??;
+        revision.commit().await?;
+        Ok(())
     }
 
     /// Enables or disables a file (renames it to or from `.disabled`), if it still is the
