@@ -522,3 +522,41 @@ fn the_start_commands_of_every_jail_equal_what_fail2ban_client_d_prints() {
         "{web:?}"
     );
 }
+
+/// The guard on raw writes does not stand in the way of ordinary configuration: every stock
+/// jail file and every stock jail.d file, written as a new `jail.d` file, passes it.
+#[test]
+fn the_stock_jail_files_pass_the_command_guard() {
+    use bangui_fail2ban::config::guard::Guard;
+    let dir = config_dir();
+    let set = ConfigSet::read(&LocalConfigDir::new(dir.path()), "jail").unwrap();
+    let guard = Guard::new(&set, &set);
+    for name in [
+        "port",
+        "protocol",
+        "chain",
+        "banaction",
+        "mta",
+        "sender",
+        "destemail",
+        "logpath",
+    ] {
+        assert!(guard.feeds_commands(name), "{name} feeds the stock actions");
+    }
+    let mut checked = 0;
+    for file in ["jail.conf", "paths-common.conf", "paths-debian.conf"] {
+        let text = std::fs::read_to_string(Path::new(STOCK).join(file)).unwrap();
+        assert_eq!(
+            guard.check_file_change("jail.d", None, &text),
+            Ok(()),
+            "{file}"
+        );
+        checked += 1;
+    }
+    for entry in std::fs::read_dir(Path::new(STOCK).join("jail.d")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert_eq!(guard.check_file_change("jail.d", None, &text), Ok(()));
+        checked += 1;
+    }
+    assert!(checked >= 4);
+}

@@ -91,6 +91,10 @@ error_codes! {
     ConfigFileNotText = "config_file_not_text", UNPROCESSABLE_ENTITY, "the file is not UTF-8 text";
     Unauthorized = "unauthorized", UNAUTHORIZED, "authentication required";
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "wrong password";
+    /// The change would alter the commands fail2ban runs; the operator has not allowed that
+    /// (BANGUI_CONFIG_ALLOW_COMMANDS).
+    ConfigRunsCommands = "config_runs_commands", FORBIDDEN,
+        "the change would alter the commands fail2ban runs, which this bangui does not allow";
     CsrfHeaderMissing = "csrf_header_missing", FORBIDDEN,
         "state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1";
     NotFound = "not_found", NOT_FOUND, "not found";

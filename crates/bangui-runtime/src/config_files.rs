@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use bangui_fail2ban::config::{ConfigFiles, LocalConfigDir};
+use bangui_fail2ban::config::files::WithFile;
+use bangui_fail2ban::config::guard::Guard;
+use bangui_fail2ban::config::{ConfigFiles, ConfigSet, LocalConfigDir};
 use bangui_store::config_revisions::{NewRevision, Revision};
 use sha2::{Digest, Sha256};
 
@@ -129,6 +131,9 @@ pub enum FileChangeError {
     NotRevertible(i64, String),
     #[error("another change of fail2ban's configuration is still running; try again")]
     Busy,
+    /// The change would alter the commands fail2ban runs (see `config::guard`).
+    #[error("{0}")]
+    RunsCommands(String),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
 }
@@ -273,6 +278,8 @@ impl Runtime {
             }
             (Some(_), Some(current)) => Some(current.content),
         };
+        self.check_commands(path, before.as_deref(), content)
+            .await?;
         self.write_with_revision(
             &path.path(),
             before.as_deref(),
@@ -287,6 +294,37 @@ impl Runtime {
             content: content.to_owned(),
             etag: etag(content.as_bytes()),
         })
+    }
+
+    /// Refuses a raw write that would change the commands fail2ban runs, unless the operator
+    /// allows it: checked against the configuration as it would be once written.
+    async fn check_commands(
+        &self,
+        path: &ConfigPath,
+        before: Option<&str>,
+        after: &str,
+    ) -> Result<(), FileChangeError> {
+        if self.settings().allow_commands || before == Some(after) {
+            return Ok(());
+        }
+        let (p, b, a) = (path.clone(), before.map(str::to_owned), after.to_owned());
+        self.on_files(move |files| {
+            let file = p.path();
+            let overlay = WithFile {
+                base: &files,
+                path: &file,
+                content: Some(a.as_bytes()),
+            };
+            // Unreadable as a whole, fail2ban refuses it; what is written is checked alone.
+            let current = ConfigSet::read(&files, "jail").unwrap_or_default();
+            let guard = ConfigSet::read(&overlay, "jail")
+                .map(|proposed| Guard::new(&current, &proposed))
+                .unwrap_or_default();
+            guard
+                .check_file_change(p.dir(), b.as_deref(), &a)
+                .map_err(FileChangeError::RunsCommands)
+        })
+        .await?
     }
 
     /// Writes (or, with `None`, removes) `file` with its revision, the revision committed
@@ -350,6 +388,10 @@ impl Runtime {
             let target = path.toggled(enabled);
             if &target == path {
                 return Ok(current);
+            }
+            if enabled {
+                // What fail2ban did not read, it reads now: as new as a new file.
+                self.check_commands(&target, None, &current.content).await?;
             }
             let revision = self
                 .db()

@@ -58,6 +58,9 @@ pub struct RuntimeSettings {
     /// The directory fail2ban's log file must be in for bangui to show it or to point
     /// fail2ban's log target at it.
     pub log_dir: PathBuf,
+    /// Whether raw writes may change the commands fail2ban runs (action files,
+    /// `ignorecommand`, action arguments); off unless the operator allows it.
+    pub allow_commands: bool,
 }
 
 impl Default for RuntimeSettings {
@@ -70,6 +73,7 @@ impl Default for RuntimeSettings {
             geoip_db: None,
             fail2ban_db: None,
             log_dir: PathBuf::from("/var/log"),
+            allow_commands: false,
         }
     }
 }

@@ -100,6 +100,11 @@ pub struct Fail2banArgs {
     /// target set through bangui).
     #[arg(long, env = "BANGUI_FAIL2BAN_LOG_DIR", default_value = "/var/log")]
     pub fail2ban_log_dir: PathBuf,
+    /// Let bangui's file editor change the commands fail2ban runs (files of action.d,
+    /// `ignorecommand`, arguments pasted into actions). Off: anyone who can log in to bangui
+    /// could otherwise make fail2ban (root) run a program.
+    #[arg(long, env = "BANGUI_CONFIG_ALLOW_COMMANDS", default_value_t = false)]
+    pub config_allow_commands: bool,
 }
 
 impl Fail2banArgs {
@@ -123,6 +128,7 @@ impl Fail2banArgs {
             geoip_db: self.geoip_db_path.clone(),
             fail2ban_db: self.fail2ban_db.clone(),
             log_dir: self.fail2ban_log_dir.clone(),
+            allow_commands: self.config_allow_commands,
             reload_timeout: Duration::from_secs(self.fail2ban_reload_timeout_seconds.max(1)),
         };
         bangui_runtime::Runtime::new(redis, db, client, settings, std::sync::Arc::new(queue))

@@ -589,6 +589,84 @@ async fn hostile_file_requests_are_refused_and_write_nothing_anywhere() {
             None,
         ),
     ];
+    // Changes that would make fail2ban (root) run a program of the caller's choosing.
+    let commands = |dir: &str, name: &str, text: &str| {
+        Some(json!({ "dir": dir, "name": name, "content": text }))
+    };
+    let command_table: Vec<Hostile> = vec![
+        (
+            "an action file",
+            Method::POST,
+            "/config/files".into(),
+            None,
+            commands(
+                "action.d",
+                "evil.local",
+                "[Definition]\nactionban = touch /tmp/bangui-pwned\n",
+            ),
+        ),
+        (
+            "an ignorecommand",
+            Method::POST,
+            "/config/files".into(),
+            None,
+            commands(
+                "jail.d",
+                "evil.local",
+                "[sshd]\nignorecommand = /usr/bin/touch /tmp/bangui-pwned\n",
+            ),
+        ),
+        (
+            "an action's command as an argument",
+            Method::POST,
+            "/config/files".into(),
+            None,
+            commands(
+                "jail.d",
+                "evil.local",
+                "[sshd]\naction = iptables[actionban=\"touch /tmp/bangui-pwned\"]\n",
+            ),
+        ),
+        (
+            "a shell command in a port",
+            Method::PUT,
+            "/config/files/jail.d/mine.local".into(),
+            Some(tag.as_str()),
+            Some(json!({ "content": "[test]\nport = 22; touch /tmp/bangui-pwned\n" })),
+        ),
+        (
+            "Python in a ban time",
+            Method::PUT,
+            "/config/files/jail.d/mine.local".into(),
+            Some(tag.as_str()),
+            Some(json!({ "content": "[test]\nbantime = __import__('os').system('id')\n" })),
+        ),
+        (
+            "a ban time formula",
+            Method::PUT,
+            "/config/files/jail.d/mine.local".into(),
+            Some(tag.as_str()),
+            Some(json!({ "content": "[DEFAULT]\nbantime.formula = ban.Time * 2\n" })),
+        ),
+        (
+            "a command through an option an action line refers to",
+            Method::PUT,
+            "/config/files/jail.d/mine.local".into(),
+            Some(tag.as_str()),
+            Some(
+                json!({ "content": "[test]\naction = iptables[port=\"%(evil)s\"]\nevil = 1 | sh\n" }),
+            ),
+        ),
+    ];
+    for (what, method, path, if_match, body) in command_table {
+        let reply = call(&base, method, &path, &cookie, if_match, body).await;
+        assert_eq!(
+            (reply.status, &reply.body["error_code"]),
+            (403, &json!("config_runs_commands")),
+            "{what}: {}",
+            reply.body
+        );
+    }
     assert!(table.len() >= 25);
     for (what, method, path, if_match, body) in table {
         let reply = call(&base, method, &path, &cookie, if_match, body).await;

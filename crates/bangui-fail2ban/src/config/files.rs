@@ -29,6 +29,63 @@ pub trait ConfigFiles {
     fn remove(&self, path: &str) -> io::Result<()>;
 }
 
+/// A configuration directory as it would be with one file changed (`None`: removed), for
+/// checking a change before it is written. Writes go to the directory underneath.
+#[allow(missing_debug_implementations)] // holds a `dyn ConfigFiles`
+pub struct WithFile<'a> {
+    pub base: &'a dyn ConfigFiles,
+    /// The changed file's path (clean, relative).
+    pub path: &'a str,
+    pub content: Option<&'a [u8]>,
+}
+
+impl ConfigFiles for WithFile<'_> {
+    fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
+        if clean(path).as_deref() == Some(self.path) {
+            return Ok(self.content.map(<[u8]>::to_vec));
+        }
+        self.base.read(path)
+    }
+
+    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
+        let mut names = self.base.list(dir)?;
+        let (file_dir, name) = self.path.rsplit_once('/').unwrap_or(("", self.path));
+        if clean(dir).unwrap_or_default() == file_dir {
+            names.retain(|n| n != name);
+            if self.content.is_some() {
+                names.push(name.to_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    fn glob(&self, pattern: &str) -> Vec<String> {
+        self.base.glob(pattern)
+    }
+
+    fn stat(&self, path: &str) -> io::Result<Option<FileStat>> {
+        if clean(path).as_deref() == Some(self.path) {
+            return Ok(self.content.map(|c| FileStat {
+                size: c.len() as u64,
+                modified_ms: 0,
+            }));
+        }
+        self.base.stat(path)
+    }
+
+    fn write_atomic(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        self.base.write_atomic(path, bytes)
+    }
+
+    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        self.base.rename(from, to)
+    }
+
+    fn remove(&self, path: &str) -> io::Result<()> {
+        self.base.remove(path)
+    }
+}
+
 /// What [`ConfigFiles::stat`] tells of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileStat {

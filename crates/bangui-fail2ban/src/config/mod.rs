@@ -7,6 +7,7 @@
 
 pub mod edit;
 pub mod files;
+pub mod guard;
 pub mod ini;
 pub mod jails;
 pub mod reader;

@@ -161,6 +161,19 @@ impl ConfigSet {
         names
     }
 
+    /// Every raw value: `[DEFAULT]`'s (with the section `DEFAULT`), then each section's.
+    pub fn all_raw(&self) -> impl Iterator<Item = (&str, &str, &Value)> {
+        let defaults = self
+            .defaults
+            .iter()
+            .map(|(k, v)| (super::ini::DEFAULT, k.as_str(), v));
+        let sections = self
+            .sections
+            .iter()
+            .flat_map(|(s, o)| o.iter().map(move |(k, v)| (s.as_str(), k.as_str(), v)));
+        defaults.chain(sections)
+    }
+
     pub fn defaults(&self) -> &IndexMap<String, Value> {
         &self.defaults
     }
