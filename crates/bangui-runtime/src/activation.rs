@@ -1,21 +1,20 @@
-//! Activating a configured but inactive jail, safely, from any worker: one configuration
-//! change at a time per fail2ban (the configuration write lock); the jail's
-//! `jail.d/<name>.local` set to `enabled = true` (with the overrides asked for), kept as a
-//! revision; checked as fail2ban's client would read it (filter, actions, log files) before
-//! fail2ban is touched; then `fail2ban-client reload --if-exists <jail>` and a check that
-//! fail2ban runs it. On any failure the file is put back as it was, fail2ban is checked to run
-//! the jails it ran before, and the answer carries fail2ban's own error text, a hint where one
-//! helps, and whether everything was recovered.
+//! Changing one jail's configuration safely, from any worker: activating a configured but
+//! inactive jail, editing a jail's options, deactivating it. One configuration change at a
+//! time per fail2ban (the configuration write lock); the jail's `jail.d/<name>.local` changed
+//! (never a stock `.conf`) and kept as a revision; checked as fail2ban's client would read it
+//! (filter, actions, log files) before fail2ban is touched; then, if fail2ban runs or is to
+//! run the jail, `fail2ban-client reload --if-exists <jail>` (or `stop <jail>`) and a check
+//! that fail2ban runs what it should. On any failure the file is put back as it was, fail2ban
+//! is brought back to the jails it ran before, and the answer carries fail2ban's own error
+//! text, a hint where one helps, and whether everything was recovered.
 //!
-//! Overrides are a short list of options with strict values: nothing a caller sends can
-//! become a command fail2ban runs (no actions, no `ignorecommand`, no `bantime.formula`, and
-//! ports, chains and paths limited to the characters they need, since actions paste them
-//! into shell commands).
+//! Options are a short list with strict values (`config::guard::check_jail_option`): nothing
+//! a caller sends can become a command fail2ban runs.
 
 use std::collections::BTreeSet;
 
 use bangui_core::JailName;
-use bangui_fail2ban::config::edit::{parses, set_options};
+use bangui_fail2ban::config::edit::{edit_options, parses};
 use bangui_fail2ban::config::guard::check_jail_option;
 use bangui_fail2ban::config::jails::Host;
 use bangui_fail2ban::config::stream::commands_of_jail;
@@ -25,7 +24,7 @@ use bangui_store::runtime_state::PendingActivation;
 use crate::config_files::FileChangeError;
 use crate::{Runtime, RuntimeError};
 
-/// Why an activation did not happen, or failed and was rolled back.
+/// Why a jail change did not happen, or failed and was rolled back.
 #[derive(Debug, thiserror::Error)]
 pub enum ActivationError {
     /// The request itself is wrong (unknown jail, a refused override); nothing was touched.
@@ -73,13 +72,39 @@ impl From<bangui_store::StoreError> for ActivationError {
     }
 }
 
-/// A successful activation.
+/// What a change does to the jail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JailChange {
+    /// Start a configured jail fail2ban does not run (`enabled = true`).
+    Activate,
+    /// Change options; a running jail is reloaded with them.
+    Edit,
+    /// Stop it and keep it stopped (`enabled = false`).
+    Deactivate,
+}
+
+impl JailChange {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Activate => "activate",
+            Self::Edit => "edit",
+            Self::Deactivate => "deactivate",
+        }
+    }
+}
+
+/// A jail changed.
 #[derive(Debug, Clone)]
-pub struct Activated {
+pub struct JailChanged {
     pub jail: String,
     /// The file written, relative to the configuration directory.
     pub file: String,
+    /// fail2ban runs the jail now.
+    pub running: bool,
 }
+
+/// One option to set (`Some`) or to remove from the jail's `.local` (`None`).
+pub type OptionChange = (String, Option<Vec<String>>);
 
 /// A hint for fail2ban's error text, where one helps.
 fn hint_for(message: &str) -> Option<String> {
@@ -102,38 +127,90 @@ impl Runtime {
         jail: &JailName,
         overrides: &[(String, Vec<String>)],
         actor: &str,
-    ) -> Result<Activated, ActivationError> {
-        for (key, value) in overrides {
+    ) -> Result<JailChanged, ActivationError> {
+        for (key, _) in overrides {
             if key == "enabled" || key == "filter" {
                 return Err(ActivationError::Invalid(format!(
                     "{key} cannot be set on activation"
                 )));
             }
-            check_jail_option(key, value).map_err(ActivationError::Invalid)?;
         }
-        let keys: BTreeSet<&str> = overrides.iter().map(|(k, _)| k.as_str()).collect();
-        if keys.len() != overrides.len() {
+        let mut values: Vec<OptionChange> = vec![("enabled".into(), Some(vec!["true".into()]))];
+        values.extend(overrides.iter().map(|(k, v)| (k.clone(), Some(v.clone()))));
+        self.change_jail(jail, JailChange::Activate, values, actor)
+            .await
+    }
+
+    /// Sets or removes options of `jail` in its `jail.d/<name>.local`; a running jail is
+    /// reloaded with them (and the file put back if fail2ban refuses them).
+    pub async fn edit_jail(
+        &self,
+        jail: &JailName,
+        values: Vec<OptionChange>,
+        actor: &str,
+    ) -> Result<JailChanged, ActivationError> {
+        if values.is_empty() {
+            return Err(ActivationError::Invalid("no option to change".into()));
+        }
+        if values.iter().any(|(k, _)| k == "enabled") {
+            return Err(ActivationError::Invalid(
+                "enabled is changed by activating or deactivating the jail".into(),
+            ));
+        }
+        self.change_jail(jail, JailChange::Edit, values, actor)
+            .await
+    }
+
+    /// Stops `jail` and writes `enabled = false` to its `.local`, so that it stays stopped.
+    pub async fn deactivate_jail(
+        &self,
+        jail: &JailName,
+        actor: &str,
+    ) -> Result<JailChanged, ActivationError> {
+        let values = vec![("enabled".into(), Some(vec!["false".into()]))];
+        self.change_jail(jail, JailChange::Deactivate, values, actor)
+            .await
+    }
+
+    async fn change_jail(
+        &self,
+        jail: &JailName,
+        change: JailChange,
+        values: Vec<OptionChange>,
+        actor: &str,
+    ) -> Result<JailChanged, ActivationError> {
+        for (key, value) in &values {
+            if let Some(value) = value {
+                check_jail_option(key, value).map_err(ActivationError::Invalid)?;
+            } else if key == "enabled" {
+                return Err(ActivationError::Invalid("enabled cannot be removed".into()));
+            }
+        }
+        let keys: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+        if keys.len() != values.len() {
             return Err(ActivationError::Invalid("an option is given twice".into()));
         }
         // Held through the reload and a rollback's: longer than a reload may take.
         let ttl = self.settings().reload_timeout * 2 + std::time::Duration::from_secs(10);
         let lock = self.config_write_lock_for(ttl).await?;
-        let result = self.activate_locked(jail, overrides, actor).await;
+        let result = self.change_jail_locked(jail, change, &values, actor).await;
         self.redis().unlock(lock).await?;
         result
     }
 
-    async fn activate_locked(
+    async fn change_jail_locked(
         &self,
         jail: &JailName,
-        overrides: &[(String, Vec<String>)],
+        change: JailChange,
+        values: &[OptionChange],
         actor: &str,
-    ) -> Result<Activated, ActivationError> {
+    ) -> Result<JailChanged, ActivationError> {
         let name = jail.as_str().to_owned();
         let file = format!("jail.d/{name}.local");
         let running_before: BTreeSet<String> =
             self.fail2ban().status().await?.jails.into_iter().collect();
-        if running_before.contains(&name) {
+        let was_running = running_before.contains(&name);
+        if change == JailChange::Activate && was_running {
             return Err(ActivationError::AlreadyActive(name));
         }
         let version = self.fail2ban().version().await.unwrap_or_default();
@@ -145,17 +222,27 @@ impl Runtime {
 
         // The file as it is, and as it will be.
         let (n, f) = (name.clone(), file.clone());
+        let filters: Vec<String> = values
+            .iter()
+            .filter(|(k, _)| k == "filter")
+            .filter_map(|(_, v)| v.as_ref()?.first().cloned())
+            .collect();
         let d = dir.clone();
-        let (configured, before) = self
+        let (configured, missing_filter, before) = self
             .files_blocking(move || {
                 let files = LocalConfigDir::new(&d);
                 let set = ConfigSet::read(&files, "jail")
                     .map_err(|e| RuntimeError::Config(e.to_string()))?;
+                let missing_filter = filters.into_iter().find(|f| {
+                    [".conf", ".local"].iter().all(|ext| {
+                        !matches!(files.stat(&format!("filter.d/{f}{ext}")), Ok(Some(_)))
+                    })
+                });
                 let before = files
                     .read(&f)
                     .map_err(|e| RuntimeError::Config(format!("{f}: {e}")))?
                     .map(String::from_utf8);
-                Ok::<_, RuntimeError>((set.has_section(&n), before))
+                Ok::<_, RuntimeError>((set.has_section(&n), missing_filter, before))
             })
             .await??;
         // A file that is not UTF-8 is not rewritten (fail2ban skips it anyway).
@@ -165,13 +252,33 @@ impl Runtime {
         if !configured {
             return Err(ActivationError::NotConfigured(name));
         }
-        let mut values: Vec<(&str, Vec<String>)> = vec![("enabled", vec!["true".into()])];
-        values.extend(overrides.iter().map(|(k, v)| (k.as_str(), v.clone())));
-        let after = set_options(before.as_deref().unwrap_or(""), &name, &values);
+        if let Some(filter) = missing_filter {
+            return Err(ActivationError::Invalid(format!(
+                "no filter {filter} in filter.d"
+            )));
+        }
+        let edits: Vec<(&str, Option<Vec<String>>)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        let after = edit_options(before.as_deref().unwrap_or(""), &name, &edits);
         if !parses(&after) {
             return Err(ActivationError::Invalid(format!(
                 "{file} would not parse after the change; fix it first"
             )));
+        }
+        let action = change.name();
+        // A jail fail2ban neither runs nor is to run: the file is all there is to change.
+        if change != JailChange::Activate && !was_running {
+            if before.as_deref() != Some(after.as_str()) {
+                self.write_with_revision(&file, before.as_deref(), Some(&after), actor, action)
+                    .await?;
+            }
+            return Ok(JailChanged {
+                jail: name,
+                file,
+                running: false,
+            });
         }
 
         // Written with its revision (and a note for the health probe, should this worker die
@@ -182,11 +289,13 @@ impl Runtime {
                 file: file.clone(),
                 before: before.clone(),
                 actor: actor.to_owned(),
+                was_running,
             })
             .await?;
         let outcome = self
-            .activate_written(
+            .change_written(
                 jail,
+                change,
                 &file,
                 before.as_deref(),
                 &after,
@@ -200,75 +309,92 @@ impl Runtime {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn activate_written(
+    async fn change_written(
         &self,
         jail: &JailName,
+        change: JailChange,
         file: &str,
         before: Option<&str>,
         after: &str,
         host: &Host,
         running_before: &BTreeSet<String>,
         actor: &str,
-    ) -> Result<Activated, ActivationError> {
+    ) -> Result<JailChanged, ActivationError> {
         let name = jail.as_str().to_owned();
+        let was_running = running_before.contains(&name);
         let dir = self.settings().config_dir.clone();
-        self.write_with_revision(file, before, Some(after), actor, "activate")
+        self.write_with_revision(file, before, Some(after), actor, change.name())
             .await?;
         #[cfg(debug_assertions)]
         if std::env::var("BANGUI_TEST_FAULT").is_ok_and(|f| f == "exit-mid-activation") {
             // Tests only (debug builds): a worker dying at the worst moment.
             std::process::exit(137);
         }
-        let (d, h, n) = (dir.clone(), host.clone(), name.clone());
-        let check = self
-            .files_blocking(move || commands_of_jail(&LocalConfigDir::new(&d), &h, &n))
-            .await?;
-        let problem = match check {
-            Err(e) => Some(e.to_string()),
-            Ok(Err(skipped)) => Some(skipped),
-            Ok(Ok(commands)) => {
-                let systemd = commands
-                    .first()
-                    .and_then(|c| c[2].as_str())
-                    .is_some_and(|b| b.starts_with("systemd"));
-                let logs = commands.iter().any(|c| c[2] == "addlogpath");
-                (!systemd && !logs).then(|| {
-                    format!("no log file of [{name}] exists: fail2ban would not start it (or reload at all)")
-                })
-            }
-        };
-        if let Some(message) = problem {
-            self.write_with_revision(file, Some(after), before, actor, "rollback")
+        if change != JailChange::Deactivate {
+            let (d, h, n) = (dir.clone(), host.clone(), name.clone());
+            let check = self
+                .files_blocking(move || commands_of_jail(&LocalConfigDir::new(&d), &h, &n))
                 .await?;
-            let hint = hint_for(&message);
-            return Err(ActivationError::Rejected { message, hint });
+            let problem = match check {
+                Err(e) => Some(e.to_string()),
+                Ok(Err(skipped)) => Some(skipped),
+                Ok(Ok(commands)) => {
+                    let systemd = commands
+                        .first()
+                        .and_then(|c| c[2].as_str())
+                        .is_some_and(|b| b.starts_with("systemd"));
+                    let logs = commands.iter().any(|c| c[2] == "addlogpath");
+                    (!systemd && !logs).then(|| {
+                        format!("no log file of [{name}] exists: fail2ban would not start it (or reload at all)")
+                    })
+                }
+            };
+            if let Some(message) = problem {
+                self.write_with_revision(file, Some(after), before, actor, "rollback")
+                    .await?;
+                let hint = hint_for(&message);
+                return Err(ActivationError::Rejected { message, hint });
+            }
         }
 
-        // fail2ban starts it, or the file goes back.
-        let started = match self.run_reload(&["--if-exists", &name]).await {
-            Ok(()) => self
+        // fail2ban takes the change, or the file goes back.
+        let applied = match change {
+            JailChange::Deactivate => self
                 .fail2ban()
-                .status()
+                .stop_jail(jail)
                 .await
-                .map_err(RuntimeError::from)
-                .and_then(|s| {
-                    if s.jails.contains(&name) {
-                        Ok(())
-                    } else {
-                        Err(RuntimeError::Reload(format!(
-                            "fail2ban does not run {name} after the reload"
-                        )))
-                    }
-                }),
-            Err(e) => Err(e),
+                .map_err(RuntimeError::from),
+            JailChange::Activate | JailChange::Edit => {
+                match self.run_reload(&["--if-exists", &name]).await {
+                    Ok(()) => self
+                        .fail2ban()
+                        .status()
+                        .await
+                        .map_err(RuntimeError::from)
+                        .and_then(|s| {
+                            if s.jails.contains(&name) {
+                                Ok(())
+                            } else {
+                                Err(RuntimeError::Reload(format!(
+                                    "fail2ban does not run {name} after the reload"
+                                )))
+                            }
+                        }),
+                    Err(e) => Err(e),
+                }
+            }
         };
-        match started {
+        match applied {
             Ok(()) => {
+                if change == JailChange::Deactivate {
+                    self.redis().drop_ban_list(jail).await?;
+                }
                 self.refresh_after_reload().await?;
-                tracing::info!(jail = %name, "jail activated");
-                Ok(Activated {
+                tracing::info!(jail = %name, change = change.name(), "jail configuration changed");
+                Ok(JailChanged {
                     jail: name,
                     file: file.to_owned(),
+                    running: change != JailChange::Deactivate,
                 })
             }
             Err(e) => {
@@ -278,23 +404,24 @@ impl Runtime {
                 };
                 self.write_with_revision(file, Some(after), before, actor, "rollback")
                     .await?;
-                // A reload that failed halfway can leave the jail added but broken: stopped.
-                if let Ok(status) = self.fail2ban().status().await
-                    && status.jails.contains(&name)
-                {
-                    let _ = self.fail2ban().stop_jail(jail).await;
-                }
+                self.restore_jail(jail, was_running).await;
                 // Recovered when fail2ban runs what it ran before (and the file is back).
                 let now: BTreeSet<String> = match self.fail2ban().status().await {
                     Ok(s) => s.jails.into_iter().collect(),
                     Err(_) => BTreeSet::new(),
                 };
-                let recovered = running_before.is_subset(&now) && !now.contains(&name);
+                let recovered =
+                    running_before.is_subset(&now) && (was_running || !now.contains(&name));
                 let _ = self.refresh_status().await;
                 let hint = fail2ban_message.as_deref().and_then(hint_for);
+                let what = match change {
+                    JailChange::Activate => "start",
+                    JailChange::Edit => "reload",
+                    JailChange::Deactivate => "stop",
+                };
                 Err(ActivationError::Failed {
                     message: format!(
-                        "fail2ban could not start {name}; the configuration is back as it was"
+                        "fail2ban could not {what} {name}; the configuration is back as it was"
                     ),
                     fail2ban_message,
                     hint,
@@ -304,9 +431,24 @@ impl Runtime {
         }
     }
 
-    /// The health probe's part: an activation whose worker died before its end (its lock has
+    /// After the file went back: the jail as fail2ban ran it before. One that ran is reloaded
+    /// from the restored file; one that did not (a reload that failed halfway can leave it
+    /// added but broken) is stopped.
+    async fn restore_jail(&self, jail: &JailName, was_running: bool) {
+        if was_running {
+            if let Err(e) = self.run_reload(&["--if-exists", jail.as_str()]).await {
+                tracing::warn!(%jail, error = %e, "reloading the jail as it was failed");
+            }
+        } else if let Ok(status) = self.fail2ban().status().await
+            && status.jails.iter().any(|j| j == jail.as_str())
+        {
+            let _ = self.fail2ban().stop_jail(jail).await;
+        }
+    }
+
+    /// The health probe's part: a jail change whose worker died before its end (its lock has
     /// expired, its note is still there) is rolled back, since nobody saw it succeed: the file
-    /// as it was, the jail stopped if fail2ban lists it. Returns the jail it recovered.
+    /// as it was, the jail as fail2ban ran it before. Returns the jail it recovered.
     pub async fn complete_pending_activation(&self) -> Result<Option<String>, ActivationError> {
         if self.redis().pending_activation().await?.is_none() {
             return Ok(None);
@@ -339,19 +481,12 @@ impl Runtime {
                 )
                 .await?;
             }
-            if let Ok(jail) = JailName::parse(&pending.jail)
-                && self
-                    .fail2ban()
-                    .status()
-                    .await?
-                    .jails
-                    .contains(&pending.jail)
-            {
-                let _ = self.fail2ban().stop_jail(&jail).await;
+            if let Ok(jail) = JailName::parse(&pending.jail) {
+                self.restore_jail(&jail, pending.was_running).await;
             }
             self.redis().clear_pending_activation().await?;
             let _ = self.refresh_status().await;
-            tracing::warn!(jail = %pending.jail, "an activation whose worker died was rolled back");
+            tracing::warn!(jail = %pending.jail, "a jail change whose worker died was rolled back");
             Ok(Some(pending.jail))
         }
         .await;

@@ -76,6 +76,10 @@ pub struct PendingActivation {
     /// The file's content before (`None`: it did not exist).
     pub before: Option<String>,
     pub actor: String,
+    /// fail2ban ran the jail before the change (an edit): recovery reloads it rather than
+    /// stopping it.
+    #[serde(default)]
+    pub was_running: bool,
 }
 
 /// What the connected fail2ban version can do.

@@ -8,6 +8,14 @@ use super::ini::{option_key, parse};
 /// continuation lines. Values must not hold control characters other than those line breaks
 /// (the caller checks what it accepts).
 pub fn set_options(text: &str, section: &str, values: &[(&str, Vec<String>)]) -> String {
+    let values: Vec<(&str, Option<Vec<String>>)> =
+        values.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
+    edit_options(text, section, &values)
+}
+
+/// [`set_options`], where `None` removes the option (with its continuation lines) if the
+/// section sets it.
+pub fn edit_options(text: &str, section: &str, values: &[(&str, Option<Vec<String>>)]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let header = lines.iter().position(|l| is_header(l, section));
     let (start, mut end) = match header {
@@ -27,7 +35,7 @@ pub fn set_options(text: &str, section: &str, values: &[(&str, Vec<String>)]) ->
         }
     };
     for (key, value) in values {
-        let rendered = render(key, value);
+        let rendered = value.as_deref().map(|v| render(key, v)).unwrap_or_default();
         let found = lines[start..end]
             .iter()
             .position(|l| defines(l, key))
@@ -44,6 +52,7 @@ pub fn set_options(text: &str, section: &str, values: &[(&str, Vec<String>)]) ->
                 lines.splice(at..stop, rendered);
                 end = end + added - removed;
             }
+            None if value.is_none() => {}
             None => {
                 // After the section's last non-blank line.
                 let mut at = end;
@@ -126,6 +135,21 @@ mod tests {
         let parsed = parse(&out).unwrap();
         assert_eq!(parsed.sections["sshd"]["logpath"].value, "/c");
         assert_eq!(parsed.sections["other"]["x"].value, "1");
+    }
+
+    #[test]
+    fn removes_options_with_their_continuation_lines() {
+        let text = "[sshd]\nlogpath = /a\n    /b\nport = ssh\n";
+        let out = edit_options(
+            text,
+            "sshd",
+            &[
+                ("logpath", None),
+                ("maxretry", None),
+                ("port", Some(vec!["22".into()])),
+            ],
+        );
+        assert_eq!(out, "[sshd]\nport = 22\n");
     }
 
     #[test]

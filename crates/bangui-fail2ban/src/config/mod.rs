@@ -11,6 +11,7 @@ pub mod guard;
 pub mod ini;
 pub mod jails;
 pub mod reader;
+pub mod regex;
 pub mod stream;
 
 pub use files::{ConfigFiles, FileStat, LocalConfigDir};
