@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use bangui_core::JailName;
 use bangui_fail2ban::config::edit::{edit_options, parses};
 use bangui_fail2ban::config::guard::check_jail_option;
-use bangui_fail2ban::config::jails::Host;
+use bangui_fail2ban::config::jails::{Host, jails};
 use bangui_fail2ban::config::stream::commands_of_jail;
 use bangui_fail2ban::config::{ConfigFiles, ConfigSet, LocalConfigDir};
 use bangui_store::runtime_state::PendingActivation;
@@ -40,6 +40,8 @@ pub enum ActivationError {
     Rejected {
         message: String,
         hint: Option<String>,
+        /// Everything the check found (the message is the first).
+        errors: Vec<crate::validation::Finding>,
     },
     /// fail2ban refused or failed to start it; the file was put back.
     #[error("{message}")]
@@ -106,6 +108,14 @@ pub struct JailChanged {
 /// One option to set (`Some`) or to remove from the jail's `.local` (`None`).
 pub type OptionChange = (String, Option<Vec<String>>);
 
+/// A log path added to or removed from the jail's effective list (written whole to its
+/// `.local`, worked out under the write lock so that two changes never lose one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogPathChange {
+    Add(String),
+    Remove(String),
+}
+
 /// A hint for fail2ban's error text, where one helps.
 fn hint_for(message: &str) -> Option<String> {
     let m = message.to_lowercase();
@@ -137,7 +147,7 @@ impl Runtime {
         }
         let mut values: Vec<OptionChange> = vec![("enabled".into(), Some(vec!["true".into()]))];
         values.extend(overrides.iter().map(|(k, v)| (k.clone(), Some(v.clone()))));
-        self.change_jail(jail, JailChange::Activate, values, actor)
+        self.change_jail(jail, JailChange::Activate, values, None, actor)
             .await
     }
 
@@ -157,7 +167,21 @@ impl Runtime {
                 "enabled is changed by activating or deactivating the jail".into(),
             ));
         }
-        self.change_jail(jail, JailChange::Edit, values, actor)
+        self.change_jail(jail, JailChange::Edit, values, None, actor)
+            .await
+    }
+
+    /// Adds a log path to `jail` or removes one (the jail keeps at least one).
+    pub async fn change_jail_log_path(
+        &self,
+        jail: &JailName,
+        change: LogPathChange,
+        actor: &str,
+    ) -> Result<JailChanged, ActivationError> {
+        let (LogPathChange::Add(path) | LogPathChange::Remove(path)) = &change;
+        check_jail_option("logpath", std::slice::from_ref(path))
+            .map_err(ActivationError::Invalid)?;
+        self.change_jail(jail, JailChange::Edit, Vec::new(), Some(change), actor)
             .await
     }
 
@@ -168,7 +192,7 @@ impl Runtime {
         actor: &str,
     ) -> Result<JailChanged, ActivationError> {
         let values = vec![("enabled".into(), Some(vec!["false".into()]))];
-        self.change_jail(jail, JailChange::Deactivate, values, actor)
+        self.change_jail(jail, JailChange::Deactivate, values, None, actor)
             .await
     }
 
@@ -177,6 +201,7 @@ impl Runtime {
         jail: &JailName,
         change: JailChange,
         values: Vec<OptionChange>,
+        log_path: Option<LogPathChange>,
         actor: &str,
     ) -> Result<JailChanged, ActivationError> {
         for (key, value) in &values {
@@ -193,7 +218,9 @@ impl Runtime {
         // Held through the reload and a rollback's: longer than a reload may take.
         let ttl = self.settings().reload_timeout * 2 + std::time::Duration::from_secs(10);
         let lock = self.config_write_lock_for(ttl).await?;
-        let result = self.change_jail_locked(jail, change, &values, actor).await;
+        let result = self
+            .change_jail_locked(jail, change, values, log_path, actor)
+            .await;
         self.redis().unlock(lock).await?;
         result
     }
@@ -202,7 +229,8 @@ impl Runtime {
         &self,
         jail: &JailName,
         change: JailChange,
-        values: &[OptionChange],
+        mut values: Vec<OptionChange>,
+        log_path: Option<LogPathChange>,
         actor: &str,
     ) -> Result<JailChanged, ActivationError> {
         let name = jail.as_str().to_owned();
@@ -227,12 +255,31 @@ impl Runtime {
             .filter(|(k, _)| k == "filter")
             .filter_map(|(_, v)| v.as_ref()?.first().cloned())
             .collect();
-        let d = dir.clone();
-        let (configured, missing_filter, before) = self
+        let (d, h) = (dir.clone(), host.clone());
+        let (configured, missing_filter, before, log_paths) = self
             .files_blocking(move || {
                 let files = LocalConfigDir::new(&d);
-                let set = ConfigSet::read(&files, "jail")
+                let mut set = ConfigSet::read(&files, "jail")
                     .map_err(|e| RuntimeError::Config(e.to_string()))?;
+                let configured = set.has_section(&n);
+                // The jail's log paths as written (with `tail` where it says so).
+                let log_paths: Option<Vec<String>> = jails(&mut set, &h)
+                    .into_iter()
+                    .find(|(j, _)| *j == n)
+                    .and_then(|(_, j)| j.ok())
+                    .map(|j| {
+                        j.logpaths
+                            .into_iter()
+                            .filter(|l| !l.pattern.trim().is_empty())
+                            .map(|l| {
+                                if l.tail == "head" {
+                                    l.pattern
+                                } else {
+                                    format!("{} {}", l.pattern, l.tail)
+                                }
+                            })
+                            .collect()
+                    });
                 let missing_filter = filters.into_iter().find(|f| {
                     [".conf", ".local"].iter().all(|ext| {
                         !matches!(files.stat(&format!("filter.d/{f}{ext}")), Ok(Some(_)))
@@ -242,7 +289,7 @@ impl Runtime {
                     .read(&f)
                     .map_err(|e| RuntimeError::Config(format!("{f}: {e}")))?
                     .map(String::from_utf8);
-                Ok::<_, RuntimeError>((set.has_section(&n), missing_filter, before))
+                Ok::<_, RuntimeError>((configured, missing_filter, before, log_paths))
             })
             .await??;
         // A file that is not UTF-8 is not rewritten (fail2ban skips it anyway).
@@ -257,6 +304,41 @@ impl Runtime {
                 "no filter {filter} in filter.d"
             )));
         }
+        if let Some(log_path) = log_path {
+            let mut paths = log_paths.unwrap_or_default();
+            let pattern = |line: &str| {
+                line.strip_suffix(" tail")
+                    .or_else(|| line.strip_suffix(" head"))
+                    .unwrap_or(line)
+                    .to_owned()
+            };
+            match log_path {
+                LogPathChange::Add(path) => {
+                    if paths.iter().any(|p| pattern(p) == pattern(&path)) {
+                        return Err(ActivationError::Invalid(format!(
+                            "{path} is a log path of {name} already"
+                        )));
+                    }
+                    paths.push(path);
+                }
+                LogPathChange::Remove(path) => {
+                    let count = paths.len();
+                    paths.retain(|p| pattern(p) != pattern(&path));
+                    if paths.len() == count {
+                        return Err(ActivationError::Invalid(format!(
+                            "{path} is not a log path of {name}"
+                        )));
+                    }
+                    if paths.is_empty() {
+                        return Err(ActivationError::Invalid(format!(
+                            "{path} is the last log path of {name}: a jail reads at least one"
+                        )));
+                    }
+                }
+            }
+            check_jail_option("logpath", &paths).map_err(ActivationError::Invalid)?;
+            values.push(("logpath".into(), Some(paths)));
+        }
         let edits: Vec<(&str, Option<Vec<String>>)> = values
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))
@@ -268,6 +350,32 @@ impl Runtime {
             )));
         }
         let action = change.name();
+        // Checked before anything is written: as the jail would run (or could, if enabled).
+        if change != JailChange::Deactivate {
+            let (d, h, n, text) = (dir.clone(), host.clone(), name.clone(), after.clone());
+            let will_run = change == JailChange::Activate || was_running;
+            let found = self
+                .files_blocking(move || {
+                    crate::validation::validate_with(
+                        &LocalConfigDir::new(&d),
+                        &h,
+                        &n,
+                        &text,
+                        will_run,
+                    )
+                })
+                .await??;
+            if let Some(found) = found
+                && let Some(first) = found.errors.first()
+            {
+                let message = first.message.clone();
+                return Err(ActivationError::Rejected {
+                    hint: hint_for(&message),
+                    message,
+                    errors: found.errors,
+                });
+            }
+        }
         // A jail fail2ban neither runs nor is to run: the file is all there is to change.
         if change != JailChange::Activate && !was_running {
             if before.as_deref() != Some(after.as_str()) {
@@ -353,7 +461,11 @@ impl Runtime {
                 self.write_with_revision(file, Some(after), before, actor, "rollback")
                     .await?;
                 let hint = hint_for(&message);
-                return Err(ActivationError::Rejected { message, hint });
+                return Err(ActivationError::Rejected {
+                    message,
+                    hint,
+                    errors: Vec::new(),
+                });
             }
         }
 

@@ -24,6 +24,7 @@ pub mod jails;
 mod reload;
 pub mod server;
 pub mod status;
+pub mod validation;
 
 use std::fmt;
 use std::net::IpAddr;

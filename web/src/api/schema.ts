@@ -368,6 +368,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/jails/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Sets or removes options of a jail in its `jail.d/<name>.local` (never a stock `.conf`). The change is checked first (as for an activation); a running jail is then reloaded with it, and the file goes back if fail2ban refuses it. */
+        patch: operations["edit_config_jail"];
+        trace?: never;
+    };
     "/api/v1/config/jails/{name}/activate": {
         parameters: {
             query?: never;
@@ -379,6 +396,58 @@ export interface paths {
         put?: never;
         /** Starts a configured, inactive jail. Writes `enabled = true` (and the overrides) to `jail.d/<name>.local`, checks it as fail2ban's client would read it, reloads the jail and checks that fail2ban runs it; on any failure the file goes back as it was and the answer says whether fail2ban runs what it ran before. */
         post: operations["activate_jail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/jails/{name}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stops a jail and writes `enabled = false` to its `jail.d/<name>.local`, so that it stays stopped after reloads and restarts. */
+        post: operations["deactivate_jail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/jails/{name}/logpaths": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adds a log path to a jail (its list written whole to its `.local`; a running jail is reloaded). */
+        post: operations["add_jail_log_path"];
+        /** Removes a log path from a jail (it keeps at least one). */
+        delete: operations["remove_jail_log_path"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/jails/{name}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checks a jail, as configured or with proposed changes (nothing is written), as it would run once enabled: options well-typed, filter and actions present, every expression of its filter compiling in fail2ban's dialect, log files present unless it reads the journal. */
+        post: operations["validate_config_jail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -954,11 +1023,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description An activated jail. */
+        /** @description A jail whose configuration changed. */
         Activated: {
             /** @description The file written, relative to fail2ban's configuration directory. */
             file: string;
             jail: string;
+            /** @description fail2ban runs the jail now. */
             running: boolean;
         };
         /** @description What to set besides `enabled = true`. */
@@ -1235,6 +1305,11 @@ export interface components {
             /** @description The largest content a write takes, in bytes. */
             max_bytes: number;
         };
+        /** @description Something a check found, and the option it concerns. */
+        ConfigFinding: {
+            message: string;
+            option?: string | null;
+        };
         /** @description A jail as the configuration defines it. */
         ConfigJail: {
             actions: components["schemas"]["ConfigReference"][];
@@ -1351,7 +1426,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -1551,6 +1626,22 @@ export interface components {
             /** Format: int64 */
             total_failed: number;
         };
+        /**
+         * @description Options to set in the jail's `jail.d/<name>.local`; `null` removes the option there (the
+         *     jail then takes the value the other files give it).
+         */
+        JailEdit: {
+            /**
+             * @description bantime, findtime, maxretry, maxmatches, bantime.increment, bantime.factor,
+             *     bantime.multipliers, bantime.maxtime, bantime.rndtime, bantime.overalljails, port,
+             *     protocol, chain, backend, usedns, ignoreip, filter (a name from filter.d), logpath (a
+             *     list). Values are checked strictly: none can become a command. `null` removes the
+             *     option from the jail's `.local`.
+             */
+            settings?: {
+                [key: string]: components["schemas"]["OverrideValue"];
+            };
+        };
         /** @description The effective filter of a jail (its regexes after fail2ban expanded `<HOST>` and friends). */
         JailFilter: {
             datepattern?: string | null;
@@ -1622,6 +1713,15 @@ export interface components {
             total_banned: number;
             /** Format: int64 */
             total_failed: number;
+        };
+        /** @description What a check of a jail's configuration found. */
+        JailValidation: {
+            /** @description fail2ban would refuse the jail or not start it. */
+            errors: components["schemas"]["ConfigFinding"][];
+            /** @description No blocking error: fail2ban would start the jail as configured. */
+            valid: boolean;
+            /** @description Advice: fail2ban would run it, probably not as meant. */
+            warnings: components["schemas"]["ConfigFinding"][];
         };
         /** @description A background job. */
         JobAnswer: {
@@ -1707,6 +1807,11 @@ export interface components {
         Liveness: {
             /** @description Always `ok`. */
             status: string;
+        };
+        /** @description One log path of a jail. */
+        LogPathBody: {
+            /** @description An absolute path or glob (`/var/log/nginx/*error.log`), optionally followed by ` tail`. */
+            path: string;
         };
         /** @description The last lines of fail2ban's log. */
         LogTailBody: {
@@ -3799,7 +3904,18 @@ export interface operations {
             };
             400: components["responses"]["malformed_json"];
             401: components["responses"]["unauthorized"];
-            403: components["responses"]["csrf_header_missing"];
+            /** @description `config_runs_commands`: the change would alter the commands fail2ban runs, which this bangui does not allow; `csrf_header_missing`: state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "config_runs_commands" | "csrf_header_missing";
+                    };
+                };
+            };
             /** @description `conflict`: the change collides with existing data; `config_file_exists`: a file of that name exists */
             409: {
                 headers: {
@@ -3942,7 +4058,18 @@ export interface operations {
                 };
             };
             401: components["responses"]["unauthorized"];
-            403: components["responses"]["csrf_header_missing"];
+            /** @description `config_runs_commands`: the change would alter the commands fail2ban runs, which this bangui does not allow; `csrf_header_missing`: state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "config_runs_commands" | "csrf_header_missing";
+                    };
+                };
+            };
             404: components["responses"]["config_file_not_found"];
             /** @description `conflict`: the change collides with existing data; `config_file_changed`: the file changed since it was read; details hold its current version */
             409: {
@@ -4032,7 +4159,18 @@ export interface operations {
                 };
             };
             401: components["responses"]["unauthorized"];
-            403: components["responses"]["csrf_header_missing"];
+            /** @description `config_runs_commands`: the change would alter the commands fail2ban runs, which this bangui does not allow; `csrf_header_missing`: state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "config_runs_commands" | "csrf_header_missing";
+                    };
+                };
+            };
             404: components["responses"]["config_file_not_found"];
             /** @description `conflict`: the change collides with existing data; `config_file_exists`: a file of that name exists; `config_file_changed`: the file changed since it was read; details hold its current version */
             409: {
@@ -4154,6 +4292,92 @@ export interface operations {
             };
         };
     };
+    edit_config_jail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The jail. */
+                name: components["schemas"]["JailName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JailEdit"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Activated"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `bad_request`: the request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "bad_request";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["jail_not_configured"];
+            409: components["responses"]["conflict"];
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `activation_rejected`: fail2ban would not start this jail as configured; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_jail_name" | "invalid_argument" | "activation_rejected";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `fail2ban_unavailable`: fail2ban cannot be reached; `activation_failed`: fail2ban could not start the jail; the configuration was put back */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "fail2ban_unavailable" | "activation_failed";
+                    };
+                };
+            };
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     activate_jail: {
         parameters: {
             query?: never;
@@ -4251,6 +4475,306 @@ export interface operations {
             };
         };
     };
+    deactivate_jail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The jail. */
+                name: components["schemas"]["JailName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deactivated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Activated"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["jail_not_configured"];
+            409: components["responses"]["conflict"];
+            /** @description `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `activation_rejected`: fail2ban would not start this jail as configured; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_jail_name" | "invalid_argument" | "activation_rejected";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `fail2ban_unavailable`: fail2ban cannot be reached; `activation_failed`: fail2ban could not start the jail; the configuration was put back */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "fail2ban_unavailable" | "activation_failed";
+                    };
+                };
+            };
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    add_jail_log_path: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The jail. */
+                name: components["schemas"]["JailName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogPathBody"];
+            };
+        };
+        responses: {
+            /** @description Added. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Activated"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `bad_request`: the request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "bad_request";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["jail_not_configured"];
+            409: components["responses"]["conflict"];
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `activation_rejected`: fail2ban would not start this jail as configured; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_jail_name" | "invalid_argument" | "activation_rejected";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `fail2ban_unavailable`: fail2ban cannot be reached; `activation_failed`: fail2ban could not start the jail; the configuration was put back */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "fail2ban_unavailable" | "activation_failed";
+                    };
+                };
+            };
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    remove_jail_log_path: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The jail. */
+                name: components["schemas"]["JailName"];
+                /** @description An absolute path or glob (`/var/log/nginx/*error.log`), optionally followed by ` tail`. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Activated"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["jail_not_configured"];
+            409: components["responses"]["conflict"];
+            /** @description `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `activation_rejected`: fail2ban would not start this jail as configured; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_jail_name" | "invalid_argument" | "activation_rejected";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `fail2ban_unavailable`: fail2ban cannot be reached; `activation_failed`: fail2ban could not start the jail; the configuration was put back */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "fail2ban_unavailable" | "activation_failed";
+                    };
+                };
+            };
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    validate_config_jail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The jail. */
+                name: components["schemas"]["JailName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JailEdit"];
+            };
+        };
+        responses: {
+            /** @description What the check found. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JailValidation"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `bad_request`: the request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "bad_request";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["jail_not_configured"];
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_jail_name`: not a valid jail name */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_jail_name";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            502: components["responses"]["fail2ban_config_unreadable"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     get_config_revision: {
         parameters: {
             query?: never;
@@ -4317,7 +4841,18 @@ export interface operations {
             };
             400: components["responses"]["bad_request"];
             401: components["responses"]["unauthorized"];
-            403: components["responses"]["csrf_header_missing"];
+            /** @description `config_runs_commands`: the change would alter the commands fail2ban runs, which this bangui does not allow; `csrf_header_missing`: state-changing requests authenticated by cookie must carry the header X-BanGUI-Request: 1 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "config_runs_commands" | "csrf_header_missing";
+                    };
+                };
+            };
             404: components["responses"]["config_file_not_found"];
             409: components["responses"]["conflict"];
             429: components["responses"]["rate_limited"];

@@ -342,6 +342,20 @@ fn options(file: &IniFile) -> impl Iterator<Item = (&str, &str, &str)> {
     defaults.chain(sections)
 }
 
+/// A time as fail2ban's `MyTime.str2seconds` reads it: numbers with units (`600`, `10m`,
+/// `1h 30m`, `1d12h`, `-1`, `1year-6mo`), joined by spaces or `+ - *`.
+pub fn is_time(text: &str) -> bool {
+    static TIME: LazyLock<Regex> = LazyLock::new(|| {
+        let unit = r"(?:days?|da|dd?|weeks?|wee?|ww?|months?|mon?|years?|yea?|yy?|seconds?|sec?|ss?|minutes?|min?|mm?|hours?|hou?|hh?)";
+        let term = format!(r"\d+(?:\.\d+)?\s*{unit}?");
+        Regex::new(&format!(
+            r"(?i)^\s*[-+]?\s*{term}(?:\s*[-+*]?\s*{term})*\s*$"
+        ))
+        .expect("a constant pattern")
+    });
+    TIME.is_match(text)
+}
+
 /// The options a structured edit (or an activation) may set, with what their values may hold:
 /// none of them can become a command.
 pub fn check_jail_option(key: &str, value: &[String]) -> Result<(), String> {
@@ -369,11 +383,19 @@ pub fn check_jail_option(key: &str, value: &[String]) -> Result<(), String> {
     match key {
         "enabled" => word(&["true", "false"]),
         "maxretry" | "maxmatches" => chars(one()?, &|c| c.is_ascii_digit(), "a whole number"),
-        "bantime" | "findtime" | "bantime.maxtime" | "bantime.rndtime" => chars(
-            one()?,
-            &|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-' || c == '.',
-            "a time such as 600, 10m, 1h 30m or -1",
-        ),
+        "bantime" | "findtime" | "bantime.maxtime" | "bantime.rndtime" => {
+            let v = one()?;
+            chars(
+                v,
+                &|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-' || c == '.',
+                "a time such as 600, 10m, 1h 30m or -1",
+            )?;
+            if is_time(v) {
+                Ok(())
+            } else {
+                Err(format!("{key}: a time such as 600, 10m, 1h 30m or -1"))
+            }
+        }
         "bantime.factor" => chars(one()?, &|c| c.is_ascii_digit() || c == '.', "a number"),
         "bantime.multipliers" => chars(one()?, &|c| c.is_ascii_digit() || c == ' ', "numbers"),
         "bantime.increment" | "bantime.overalljails" => word(&["true", "false"]),
@@ -404,7 +426,12 @@ pub fn check_jail_option(key: &str, value: &[String]) -> Result<(), String> {
             if value.is_empty() || value.len() > 50 {
                 return Err("logpath takes 1 to 50 paths".into());
             }
-            for path in value {
+            for line in value {
+                // fail2ban reads a file from its head unless the line ends in ` tail`.
+                let path = line
+                    .strip_suffix(" tail")
+                    .or_else(|| line.strip_suffix(" head"))
+                    .unwrap_or(line);
                 chars(
                     path,
                     &|c| {
@@ -429,6 +456,25 @@ pub fn check_jail_option(key: &str, value: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_fail2ban_reads_them() {
+        for ok in [
+            "600",
+            "10m",
+            "1h 30m",
+            "1d12h",
+            "-1",
+            "1year-6mo",
+            "2 weeks",
+            "1.5h",
+        ] {
+            assert!(is_time(ok), "{ok}");
+        }
+        for bad in ["", "ten minutes", "1h; x", "1 fortnight", "h", "__import__"] {
+            assert!(!is_time(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn structured_options_cannot_carry_commands() {

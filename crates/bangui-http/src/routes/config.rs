@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use axum::extract::Query;
 use axum::extract::State;
 use axum::response::Response;
 use axum::{Extension, Json};
 use bangui_core::JailName;
 use bangui_fail2ban::config::Source;
 use bangui_fail2ban::config::jails::{JailConfig, Reference, Typed};
-use bangui_runtime::activation::ActivationError;
+use bangui_runtime::activation::{ActivationError, JailChanged, LogPathChange, OptionChange};
+use bangui_runtime::validation::Finding;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -217,13 +219,24 @@ pub struct Activation {
     pub overrides: BTreeMap<String, OverrideValue>,
 }
 
-/// An activated jail.
+/// A jail whose configuration changed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Activated {
     pub jail: String,
     /// The file written, relative to fail2ban's configuration directory.
     pub file: String,
+    /// fail2ban runs the jail now.
     pub running: bool,
+}
+
+impl From<JailChanged> for Activated {
+    fn from(c: JailChanged) -> Self {
+        Self {
+            jail: c.jail,
+            file: c.file,
+            running: c.running,
+        }
+    }
 }
 
 impl From<ActivationError> for ApiError {
@@ -237,8 +250,11 @@ impl From<ActivationError> for ApiError {
             ActivationError::AlreadyActive(_) => {
                 Self::with_message(ErrorCode::JailAlreadyActive, message)
             }
-            ActivationError::Rejected { hint, .. } => {
-                let error = Self::with_message(ErrorCode::ActivationRejected, message);
+            ActivationError::Rejected { hint, errors, .. } => {
+                let mut error = Self::with_message(ErrorCode::ActivationRejected, message);
+                if !errors.is_empty() {
+                    error = error.detail("errors", findings(errors));
+                }
                 match hint {
                     Some(h) => error.detail("hint", h),
                     None => error,
@@ -283,25 +299,201 @@ pub async fn activate(
     let overrides: Vec<(String, Vec<String>)> = activation
         .overrides
         .into_iter()
-        .map(|(k, v)| {
-            let values = match v {
-                OverrideValue::One(one) => vec![one],
-                OverrideValue::Many(many) => many,
-            };
-            (k, values)
-        })
+        .map(|(k, v)| (k, v.into_values()))
         .collect();
     let done = state
         .runtime
         .activate_jail(&jail, &overrides, &auth.session.actor())
         .await?;
     let details = serde_json::json!({ "jail": done.jail, "file": done.file, "overrides": overrides.iter().map(|(k, _)| k).collect::<Vec<_>>() });
-    Ok(with_details(
-        Json(Activated {
-            jail: done.jail,
-            file: done.file,
-            running: true,
-        }),
-        &details,
-    ))
+    Ok(with_details(Json(Activated::from(done)), &details))
+}
+
+impl OverrideValue {
+    fn into_values(self) -> Vec<String> {
+        match self {
+            Self::One(one) => vec![one],
+            Self::Many(many) => many,
+        }
+    }
+}
+
+/// Options to set in the jail's `jail.d/<name>.local`; `null` removes the option there (the
+/// jail then takes the value the other files give it).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JailEdit {
+    /// bantime, findtime, maxretry, maxmatches, bantime.increment, bantime.factor,
+    /// bantime.multipliers, bantime.maxtime, bantime.rndtime, bantime.overalljails, port,
+    /// protocol, chain, backend, usedns, ignoreip, filter (a name from filter.d), logpath (a
+    /// list). Values are checked strictly: none can become a command. `null` removes the
+    /// option from the jail's `.local`.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, OverrideValue>)]
+    pub settings: BTreeMap<String, Option<OverrideValue>>,
+}
+
+impl JailEdit {
+    fn changes(self) -> Vec<OptionChange> {
+        self.settings
+            .into_iter()
+            .map(|(k, v)| (k, v.map(OverrideValue::into_values)))
+            .collect()
+    }
+}
+
+fn changed_keys(changes: &[OptionChange]) -> Vec<&str> {
+    changes.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+const CHANGE_ERRORS: &str = "invalid_jail_name, invalid_argument, jail_not_configured, activation_rejected, activation_failed, conflict, fail2ban_unavailable";
+
+/// `PATCH /config/jails/{name}`: sets or removes options of a jail in its
+/// `jail.d/<name>.local` (never a stock `.conf`). The change is checked first (as for an
+/// activation); a running jail is then reloaded with it, and the file goes back if fail2ban
+/// refuses it.
+#[utoipa::path(patch, path = "/config/jails/{name}", tag = "config", operation_id = "edit_config_jail",
+    params(("name" = JailName, Path, description = "The jail.")),
+    request_body = JailEdit,
+    responses((status = 200, description = "Changed.", body = Activated)),
+    extensions(("x-error-codes" = json!(CHANGE_ERRORS.split(", ").collect::<Vec<_>>()))))]
+pub async fn edit(
+    State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
+    ApiPath(jail): ApiPath<JailName>,
+    ApiJson(edit): ApiJson<JailEdit>,
+) -> Result<Response, ApiError> {
+    let changes = edit.changes();
+    let details = serde_json::json!({ "jail": jail.as_str(), "options": changed_keys(&changes) });
+    let done = state
+        .runtime
+        .edit_jail(&jail, changes, &auth.session.actor())
+        .await?;
+    Ok(with_details(Json(Activated::from(done)), &details))
+}
+
+/// `POST /config/jails/{name}/deactivate`: stops a jail and writes `enabled = false` to its
+/// `jail.d/<name>.local`, so that it stays stopped after reloads and restarts.
+#[utoipa::path(post, path = "/config/jails/{name}/deactivate", tag = "config", operation_id = "deactivate_jail",
+    params(("name" = JailName, Path, description = "The jail.")),
+    responses((status = 200, description = "Deactivated.", body = Activated)),
+    extensions(("x-error-codes" = json!(CHANGE_ERRORS.split(", ").collect::<Vec<_>>()))))]
+pub async fn deactivate(
+    State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
+    ApiPath(jail): ApiPath<JailName>,
+) -> Result<Response, ApiError> {
+    let done = state
+        .runtime
+        .deactivate_jail(&jail, &auth.session.actor())
+        .await?;
+    let details = serde_json::json!({ "jail": done.jail, "file": done.file });
+    Ok(with_details(Json(Activated::from(done)), &details))
+}
+
+/// One log path of a jail.
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LogPathBody {
+    /// An absolute path or glob (`/var/log/nginx/*error.log`), optionally followed by ` tail`.
+    pub path: String,
+}
+
+/// `POST /config/jails/{name}/logpaths`: adds a log path to a jail (its list written whole to
+/// its `.local`; a running jail is reloaded).
+#[utoipa::path(post, path = "/config/jails/{name}/logpaths", tag = "config", operation_id = "add_jail_log_path",
+    params(("name" = JailName, Path, description = "The jail.")),
+    request_body = LogPathBody,
+    responses((status = 200, description = "Added.", body = Activated)),
+    extensions(("x-error-codes" = json!(CHANGE_ERRORS.split(", ").collect::<Vec<_>>()))))]
+pub async fn add_log_path(
+    State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
+    ApiPath(jail): ApiPath<JailName>,
+    ApiJson(body): ApiJson<LogPathBody>,
+) -> Result<Response, ApiError> {
+    let details = serde_json::json!({ "jail": jail.as_str(), "logpath": body.path });
+    let done = state
+        .runtime
+        .change_jail_log_path(&jail, LogPathChange::Add(body.path), &auth.session.actor())
+        .await?;
+    Ok(with_details(Json(Activated::from(done)), &details))
+}
+
+/// `DELETE /config/jails/{name}/logpaths?path=…`: removes a log path from a jail (it keeps at
+/// least one).
+#[utoipa::path(delete, path = "/config/jails/{name}/logpaths", tag = "config", operation_id = "remove_jail_log_path",
+    params(("name" = JailName, Path, description = "The jail."), LogPathBody),
+    responses((status = 200, description = "Removed.", body = Activated)),
+    extensions(("x-error-codes" = json!(CHANGE_ERRORS.split(", ").collect::<Vec<_>>()))))]
+pub async fn remove_log_path(
+    State(state): State<AppState>,
+    Extension(auth): Extension<AuthSession>,
+    ApiPath(jail): ApiPath<JailName>,
+    Query(query): Query<LogPathBody>,
+) -> Result<Response, ApiError> {
+    let details = serde_json::json!({ "jail": jail.as_str(), "logpath": query.path });
+    let done = state
+        .runtime
+        .change_jail_log_path(
+            &jail,
+            LogPathChange::Remove(query.path),
+            &auth.session.actor(),
+        )
+        .await?;
+    Ok(with_details(Json(Activated::from(done)), &details))
+}
+
+/// Something a check found, and the option it concerns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigFinding {
+    pub option: Option<String>,
+    pub message: String,
+}
+
+fn findings(found: Vec<Finding>) -> Vec<ConfigFinding> {
+    found
+        .into_iter()
+        .map(|f| ConfigFinding {
+            option: f.option,
+            message: f.message,
+        })
+        .collect()
+}
+
+/// What a check of a jail's configuration found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JailValidation {
+    /// No blocking error: fail2ban would start the jail as configured.
+    pub valid: bool,
+    /// fail2ban would refuse the jail or not start it.
+    pub errors: Vec<ConfigFinding>,
+    /// Advice: fail2ban would run it, probably not as meant.
+    pub warnings: Vec<ConfigFinding>,
+}
+
+/// `POST /config/jails/{name}/validate`: checks a jail, as configured or with proposed
+/// changes (nothing is written), as it would run once enabled: options well-typed, filter and
+/// actions present, every expression of its filter compiling in fail2ban's dialect, log files
+/// present unless it reads the journal.
+#[utoipa::path(post, path = "/config/jails/{name}/validate", tag = "config", operation_id = "validate_config_jail",
+    params(("name" = JailName, Path, description = "The jail.")),
+    request_body = JailEdit,
+    responses((status = 200, description = "What the check found.", body = JailValidation)),
+    extensions(("x-error-codes" = json!(["invalid_jail_name", "jail_not_configured", "fail2ban_config_unreadable"]))))]
+pub async fn validate(
+    State(state): State<AppState>,
+    ApiPath(jail): ApiPath<JailName>,
+    ApiJson(edit): ApiJson<JailEdit>,
+) -> Result<Json<JailValidation>, ApiError> {
+    let found = state
+        .runtime
+        .validate_jail(&jail, edit.changes())
+        .await?
+        .ok_or_else(|| ActivationError::NotConfigured(jail.to_string()))?;
+    Ok(Json(JailValidation {
+        valid: found.errors.is_empty(),
+        errors: findings(found.errors),
+        warnings: findings(found.warnings),
+    }))
 }
