@@ -388,6 +388,48 @@ test("configuration: activation and its rollback, a raw edit conflict between tw
   await checkBothThemes(other.page, "config-files");
   await other.context.close();
 
+  // A structured edit: checked first, then written to the jail's .local and reloaded.
+  await page.goto("/config");
+  await row("disabled-jail").getByRole("button", { name: "Edit disabled-jail" }).click();
+  const edit = page.getByRole("dialog");
+  await edit.getByLabel("bantime").fill("ten minutes");
+  await edit.getByRole("button", { name: "Check" }).click();
+  await expect(edit.getByTestId("check-result")).toContainText("fail2ban would not take it");
+  await expect(edit.getByTestId("check-result")).toContainText("bantime");
+  await edit.getByLabel("bantime").fill("15m");
+  await edit.getByLabel("maxretry").fill("4");
+  await edit.getByRole("button", { name: "Check" }).click();
+  await expect(edit.getByTestId("check-result")).toContainText("fail2ban would take it");
+  await checkBothThemes(page, "config-jail-edit", 1);
+  await edit.getByRole("button", { name: "Save" }).click();
+  await expect(edit).toHaveCount(0);
+  await expect(page.locator(".fui-Toast")).toContainText("disabled-jail changed");
+  await row("disabled-jail").getByRole("button", { name: "Edit disabled-jail" }).click();
+  await expect(edit.getByLabel("maxretry")).toHaveValue("4");
+  await expect(edit.getByText("Now from jail.d/disabled-jail.local [disabled-jail]").first()).toBeVisible();
+  await edit.getByRole("button", { name: "Close" }).click();
+
+  // Deactivated: fail2ban stops it, and it shows as inactive.
+  await row("disabled-jail").getByRole("button", { name: "Deactivate" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Deactivate" }).click();
+  await expect(row("disabled-jail")).toContainText("Inactive");
+
+  // A filter of one's own: a bad expression is refused with why, a good one is created.
+  await page.getByRole("tab", { name: "Filters" }).click();
+  const filters = page.getByRole("table", { name: "Filters" });
+  await expect(filters.locator('tr[data-item="bangui-test"]')).toContainText("test");
+  await page.getByRole("button", { name: "New filter" }).click();
+  const create = page.getByRole("dialog");
+  await create.getByLabel("Name").fill("from-browser");
+  await create.getByLabel("failregex").fill("^refused (unclosed <HOST>");
+  await create.getByRole("button", { name: "Create" }).click();
+  await expect(create.getByRole("alert")).toContainText("failregex 1");
+  await create.getByLabel("failregex").fill("^refused connect from <HOST>$");
+  await create.getByRole("button", { name: "Create" }).click();
+  await expect(create).toHaveCount(0);
+  await expect(page.getByRole("region", { name: "Filter from-browser" })).toContainText("filter.d/from-browser.local");
+  await checkBothThemes(page, "config-filters");
+
   // Server settings as fail2ban answers them; its log is outside the allowed directory here.
   await page.goto("/config?tab=server");
   await expect(page.getByLabel("Log target")).toHaveValue(/fail2ban\.log$/);

@@ -101,11 +101,15 @@ error_codes! {
     JailNotFound = "jail_not_found", NOT_FOUND, "no jail of this name is running";
     ConfigFileNotFound = "config_file_not_found", NOT_FOUND, "no such file in fail2ban's configuration";
     JailNotConfigured = "jail_not_configured", NOT_FOUND, "no jail of this name in fail2ban's configuration";
+    FilterNotFound = "filter_not_found", NOT_FOUND, "no filter (or action) of this name";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "method not allowed";
     Conflict = "conflict", CONFLICT, "the change collides with existing data";
     SetupAlreadyDone = "setup_already_done", CONFLICT, "bangui is already set up";
     ImportBusy = "import_busy", CONFLICT, "an import was just started; try again";
     ConfigFileExists = "config_file_exists", CONFLICT, "a file of that name exists";
+    FilterExists = "filter_exists", CONFLICT, "a filter of that name exists";
+    /// A jail uses the filter and has nothing else to use.
+    FilterInUse = "filter_in_use", CONFLICT, "a jail uses this filter";
     JailAlreadyActive = "jail_already_active", CONFLICT, "fail2ban runs this jail already";
     /// details.current_etag and details.current_content hold the version the file has now.
     ConfigFileChanged = "config_file_changed", CONFLICT,

@@ -21,6 +21,7 @@ pub mod config_files;
 pub mod events;
 pub mod geo;
 pub mod jails;
+pub mod library;
 mod reload;
 pub mod server;
 pub mod status;

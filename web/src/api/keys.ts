@@ -32,6 +32,8 @@ export const keys = {
     files: ["config", "files"] as const,
     file: (path: string) => ["config", "file", path] as const,
     server: ["config", "server"] as const,
+    library: (kind: "filters" | "actions") => ["config", kind] as const,
+    libraryItem: (kind: "filters" | "actions", name: string) => ["config", kind, name] as const,
     log: (params: object) => ["config", "log", params] as const,
   },
   job: (id: string) => ["job", id] as const,

@@ -281,6 +281,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every action of `action.d`, with the jails that use it. */
+        get: operations["list_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/actions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An action's files and options as written. */
+        get: operations["get_action"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config/files": {
         parameters: {
             query?: never;
@@ -349,6 +383,43 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/filters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every filter of `filter.d`, with the jails that use it. */
+        get: operations["list_filters"];
+        put?: never;
+        /** Creates `filter.d/<name>.local`, its expressions compiled in fail2ban's dialect first. */
+        post: operations["create_filter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/filters/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A filter's files and options as written. */
+        get: operations["get_filter"];
+        put?: never;
+        post?: never;
+        /** Deletes the filter's `.local` (never a stock `.conf`), kept as a revision; refused while a jail uses a filter that has nothing else. */
+        delete: operations["delete_filter"];
+        options?: never;
+        head?: never;
+        /** Sets parts of a filter in its `.local` (created over a stock `.conf` if needed). Jails that use it see the change when they are reloaded. */
+        patch: operations["edit_filter"];
         trace?: never;
     };
     "/api/v1/config/jails": {
@@ -1426,7 +1497,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "filter_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "filter_exists" | "filter_in_use" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -1515,6 +1586,13 @@ export interface components {
         };
         FileEnabled: {
             enabled: boolean;
+        };
+        /** @description The parts of a filter bangui writes to its `[Definition]`; one expression per line. */
+        FilterBody: {
+            datepattern?: string | null;
+            failregex?: string[] | null;
+            ignoreregex?: string[] | null;
+            prefregex?: string | null;
         };
         FlushedBody: {
             /** @description fail2ban's answer. */
@@ -1639,7 +1717,7 @@ export interface components {
              *     option from the jail's `.local`.
              */
             settings?: {
-                [key: string]: components["schemas"]["OverrideValue"];
+                [key: string]: components["schemas"]["SettingChange"];
             };
         };
         /** @description The effective filter of a jail (its regexes after fail2ban expanded `<HOST>` and friends). */
@@ -1775,6 +1853,36 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "retrying" | "done" | "failed" | "unknown";
+        /** @description A filter's or action's content. */
+        LibraryDetailBody: components["schemas"]["LibraryEntry"] & {
+            /** @description The files fail2ban reads for it, in its order. */
+            files: string[];
+            options: components["schemas"]["LibraryOptionEntry"][];
+        };
+        /** @description A filter or action. */
+        LibraryEntry: {
+            /** @description Its `.conf`, if it has one. */
+            conf?: string | null;
+            /** @description Its `.local` override (or, without a `.conf`, the whole of it), if it has one. */
+            local?: string | null;
+            name: string;
+            /** @description The jails that name it, enabled or not. */
+            used_by: string[];
+            /** @description Those of them fail2ban runs: a change reaches them when they are reloaded. */
+            used_by_running: string[];
+        };
+        LibraryList: {
+            items: components["schemas"]["LibraryEntry"][];
+        };
+        /** @description One option as written. */
+        LibraryOptionEntry: {
+            name: string;
+            /** @description `Definition`, `Init`, `INCLUDES`, `DEFAULT`, … */
+            section: string;
+            source: components["schemas"]["ConfigSource"];
+            /** @description As written (not interpolated). */
+            value: string;
+        };
         /** @description A downloaded list, summarised. */
         ListPreview: {
             /** @description Distinct addresses: what an import would ban. */
@@ -1869,6 +1977,11 @@ export interface components {
         NewConfigFile: {
             content: string;
             dir: string;
+            name: string;
+        };
+        /** @description A new filter. */
+        NewFilter: components["schemas"]["FilterBody"] & {
+            /** @description Letters, digits, `-`, `_` and `.`, at most 64. */
             name: string;
         };
         /**
@@ -2263,6 +2376,8 @@ export interface components {
          * @description A session length in minutes.
          */
         SessionMinutes: number;
+        /** @description A value, several (log paths), or `null` to remove the option. */
+        SettingChange: string | string[] | (string | null);
         /** @description What setup stored. */
         SetupDone: {
             session_duration_minutes: components["schemas"]["SessionMinutes"];
@@ -2489,6 +2604,18 @@ export interface components {
                 };
             };
         };
+        /** @description `filter_not_found`: no filter (or action) of this name */
+        filter_not_found: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "filter_not_found";
+                };
+            };
+        };
         /** @description `import_busy`: an import was just started; try again */
         import_busy: {
             headers: {
@@ -2522,6 +2649,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     /** @enum {string} */
                     error_code: "invalid_address";
+                };
+            };
+        };
+        /** @description `invalid_argument`: an argument fail2ban cannot take */
+        invalid_argument: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "invalid_argument";
                 };
             };
         };
@@ -3842,6 +3981,81 @@ export interface operations {
             };
         };
     };
+    list_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The actions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryList"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    get_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The action. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryDetailBody"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["filter_not_found"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     list_config_files: {
         parameters: {
             query?: never;
@@ -4257,6 +4471,280 @@ export interface operations {
             };
         };
     };
+    list_filters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The filters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryList"];
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    create_filter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewFilter"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryEntry"];
+                };
+            };
+            400: components["responses"]["malformed_json"];
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            /** @description `conflict`: the change collides with existing data; `filter_exists`: a filter of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "conflict" | "filter_exists";
+                    };
+                };
+            };
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_argument`: an argument fail2ban cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_argument";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    get_filter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The filter. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The filter. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryDetailBody"];
+                };
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["filter_not_found"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    delete_filter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The filter. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["filter_not_found"];
+            /** @description `conflict`: the change collides with existing data; `filter_in_use`: a jail uses this filter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "conflict" | "filter_in_use";
+                    };
+                };
+            };
+            422: components["responses"]["invalid_argument"];
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    edit_filter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path: {
+                /** @description The filter. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilterBody"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryEntry"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `bad_request`: the request cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "bad_request";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            404: components["responses"]["filter_not_found"];
+            409: components["responses"]["conflict"];
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_argument`: an argument fail2ban cannot take; `config_file_not_text`: the file is not UTF-8 text */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_argument" | "config_file_not_text";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     list_config_jails: {
         parameters: {
             query?: never;
@@ -4632,7 +5120,10 @@ export interface operations {
     };
     remove_jail_log_path: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description An absolute path or glob (`/var/log/nginx/*error.log`), optionally followed by ` tail`. */
+                path: string;
+            };
             header?: {
                 /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
                 "x-bangui-request"?: "1";
@@ -4640,8 +5131,6 @@ export interface operations {
             path: {
                 /** @description The jail. */
                 name: components["schemas"]["JailName"];
-                /** @description An absolute path or glob (`/var/log/nginx/*error.log`), optionally followed by ` tail`. */
-                path: string;
             };
             cookie?: never;
         };
@@ -4661,7 +5150,7 @@ export interface operations {
             403: components["responses"]["csrf_header_missing"];
             404: components["responses"]["jail_not_configured"];
             409: components["responses"]["conflict"];
-            /** @description `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `activation_rejected`: fail2ban would not start this jail as configured; nothing was changed */
+            /** @description `invalid_query`: the query string does not have the parameters and types this route takes; `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `activation_rejected`: fail2ban would not start this jail as configured; nothing was changed */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4669,7 +5158,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        error_code: "invalid_jail_name" | "invalid_argument" | "activation_rejected";
+                        error_code: "invalid_query" | "invalid_jail_name" | "invalid_argument" | "activation_rejected";
                     };
                 };
             };

@@ -329,15 +329,31 @@ pub struct JailEdit {
     /// list). Values are checked strictly: none can become a command. `null` removes the
     /// option from the jail's `.local`.
     #[serde(default)]
-    #[schema(value_type = BTreeMap<String, OverrideValue>)]
-    pub settings: BTreeMap<String, Option<OverrideValue>>,
+    pub settings: BTreeMap<String, SettingChange>,
+}
+
+/// A value, several (log paths), or `null` to remove the option.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum SettingChange {
+    One(String),
+    Many(Vec<String>),
+    #[schema(value_type = Option<String>)]
+    Remove(()),
 }
 
 impl JailEdit {
     fn changes(self) -> Vec<OptionChange> {
         self.settings
             .into_iter()
-            .map(|(k, v)| (k, v.map(OverrideValue::into_values)))
+            .map(|(k, v)| {
+                let values = match v {
+                    SettingChange::One(one) => Some(vec![one]),
+                    SettingChange::Many(many) => Some(many),
+                    SettingChange::Remove(()) => None,
+                };
+                (k, values)
+            })
             .collect()
     }
 }
@@ -394,6 +410,7 @@ pub async fn deactivate(
 /// One log path of a jail.
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LogPathBody {
     /// An absolute path or glob (`/var/log/nginx/*error.log`), optionally followed by ` tail`.
     pub path: String,

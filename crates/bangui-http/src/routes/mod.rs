@@ -12,6 +12,7 @@ pub mod bans;
 pub mod blocklists;
 pub mod config;
 pub mod config_files;
+pub mod config_library;
 pub mod dashboard;
 pub mod events;
 pub mod geo;
@@ -96,6 +97,7 @@ pub(crate) fn private() -> OpenApiRouter<AppState> {
         .routes(routes!(config::add_log_path, config::remove_log_path))
         .routes(routes!(config::validate))
         .merge(config_files::router())
+        .merge(config_library::router())
         .routes(routes!(server::get, server::set))
         .routes(routes!(server::flush))
         .routes(routes!(server::log))

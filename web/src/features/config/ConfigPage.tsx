@@ -6,12 +6,6 @@ import {
   Badge,
   Button,
   Card,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Dropdown,
   Field,
   Input,
@@ -39,7 +33,10 @@ import { PageHeader } from "../../components/PageHeader";
 import { Empty, QueryView } from "../../components/states";
 import { useNotify } from "../../components/notify";
 import { useUrlParams } from "../../lib/useUrlParams";
-import { useActivate, useConfigFile, useConfigFiles, useConfigJails, useFail2banLog, useFlushLogs, useSaveFile, useServerSettings, useSetServer } from "./api";
+import { ConfirmButton } from "../../components/ConfirmButton";
+import { ActivateDialog, EditJailDialog } from "./JailDialogs";
+import { LibraryTab } from "./LibraryTabs";
+import { useDeactivate, useConfigFile, useConfigFiles, useConfigJails, useFail2banLog, useFlushLogs, useSaveFile, useServerSettings, useSetServer } from "./api";
 
 const useStyles = makeStyles({
   card: { padding: tokens.spacingHorizontalM, gap: tokens.spacingVerticalM, minWidth: 0, marginTop: tokens.spacingVerticalM },
@@ -50,6 +47,7 @@ const useStyles = makeStyles({
   editorText: { fontFamily: tokens.fontFamilyMonospace, minHeight: "360px" },
   editorBox: { display: "grid", gridTemplateColumns: "minmax(220px, 1fr) 3fr", gap: tokens.spacingHorizontalL, "@media (max-width: 900px)": { gridTemplateColumns: "1fr" } },
   fileList: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXXS, maxHeight: "480px", overflowY: "auto" },
+  actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
   row: { display: "flex", gap: tokens.spacingHorizontalM, flexWrap: "wrap", alignItems: "start" },
   log: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, whiteSpace: "pre-wrap", overflowWrap: "anywhere", margin: 0, maxHeight: "560px", overflowY: "auto" },
   error: { color: tokens.colorPaletteRedForeground1 },
@@ -57,7 +55,7 @@ const useStyles = makeStyles({
   notice: { color: tokens.colorPaletteBlueForeground2 },
 });
 
-const TABS = ["jails", "files", "server", "log"] as const;
+const TABS = ["jails", "filters", "actions", "files", "server", "log"] as const;
 type TabName = (typeof TABS)[number];
 
 export function ConfigPage() {
@@ -66,13 +64,17 @@ export function ConfigPage() {
   return (
     <>
       <PageHeader title="Configuration" />
-      <TabList selectedValue={tab} onTabSelect={(_, d) => setParams({ tab: d.value as string })} aria-label="Configuration sections">
+      <TabList selectedValue={tab} onTabSelect={(_, d) => setParams({ tab: d.value as string, item: undefined })} aria-label="Configuration sections">
         <Tab value="jails">Jails</Tab>
+        <Tab value="filters">Filters</Tab>
+        <Tab value="actions">Actions</Tab>
         <Tab value="files">Files</Tab>
         <Tab value="server">Server</Tab>
         <Tab value="log">Log</Tab>
       </TabList>
       {tab === "jails" && <JailsTab />}
+      {tab === "filters" && <LibraryTab key="filters" kind="filters" />}
+      {tab === "actions" && <LibraryTab key="actions" kind="actions" />}
       {tab === "files" && <FilesTab />}
       {tab === "server" && <ServerTab />}
       {tab === "log" && <LogTab />}
@@ -90,7 +92,11 @@ function state(j: Schemas["ConfigJail"]): { label: string; color: "success" | "i
 function JailsTab() {
   const s = useStyles();
   const jails = useConfigJails();
+  const deactivate = useDeactivate();
+  const notify = useNotify();
   const [activating, setActivating] = useState<Schemas["ConfigJail"] | null>(null);
+  // By name: the dialog shows the jail as the latest answer has it (log paths change under it).
+  const [editing, setEditing] = useState<string | null>(null);
   return (
     <Card className={s.card}>
       <QueryView query={jails}>
@@ -126,89 +132,48 @@ function JailsTab() {
                         <TableCell className={s.mono}>{j.filter ? (j.filter.name ?? j.filter.error) : "—"}</TableCell>
                         <TableCell className={s.mono}>{j.logpaths.map((l) => l.pattern).join(", ") || "—"}</TableCell>
                         <TableCell>
-                          {!j.running && !j.error && (
-                            <Button size="small" onClick={() => setActivating(j)} aria-label={`Activate ${j.name}`}>
-                              Activate
-                            </Button>
-                          )}
+                          <div className={s.actions}>
+                            {!j.running && !j.error && (
+                              <Button size="small" onClick={() => setActivating(j)} aria-label={`Activate ${j.name}`}>
+                                Activate
+                              </Button>
+                            )}
+                            {!j.error && (
+                              <Button size="small" onClick={() => setEditing(j.name)} aria-label={`Edit ${j.name}`}>
+                                Edit
+                              </Button>
+                            )}
+                            {(j.running || j.enabled) && (
+                              <ConfirmButton
+                                label="Deactivate"
+                                title={`Deactivate ${j.name}?`}
+                                message={`fail2ban stops ${j.name} and lifts its bans; enabled = false in jail.d/${j.name}.local keeps it stopped after reloads and restarts.`}
+                                confirmLabel="Deactivate"
+                                disabled={deactivate.isPending}
+                                onConfirm={() =>
+                                  deactivate.mutate(j.name, {
+                                    onSuccess: (done) => notify.success(`${done.jail} stopped`, `Written to ${done.file}.`),
+                                    onError: (e) => notify.failure(`${j.name} not deactivated`, e),
+                                  })
+                                }
+                              />
+                            )}
+                          </div>
                         </TableCell>
                       </TableRow>
                     );
                   })}
                 </TableBody>
               </Table>
+              {editing !== null && items.some((j) => j.name === editing) && (
+                <EditJailDialog jail={items.find((j) => j.name === editing) as Schemas["ConfigJail"]} onClose={() => setEditing(null)} />
+              )}
             </div>
           );
         }}
       </QueryView>
       {activating && <ActivateDialog jail={activating} onClose={() => setActivating(null)} />}
     </Card>
-  );
-}
-
-function ActivateDialog({ jail, onClose }: { jail: Schemas["ConfigJail"]; onClose: () => void }) {
-  const activate = useActivate();
-  const notify = useNotify();
-  const [maxretry, setMaxretry] = useState("");
-  const [bantime, setBantime] = useState("");
-  const error = activate.error instanceof ApiError ? activate.error : null;
-  const details = (error?.details ?? {}) as { hint?: string; recovered?: boolean; fail2ban_message?: string };
-  const submit = () => {
-    const overrides: Record<string, string> = {};
-    if (maxretry.trim()) overrides.maxretry = maxretry.trim();
-    if (bantime.trim()) overrides.bantime = bantime.trim();
-    activate.mutate(
-      { name: jail.name, overrides },
-      {
-        onSuccess: (done) => {
-          notify.success(`${done.jail} runs`, `Written to ${done.file}.`);
-          onClose();
-        },
-      },
-    );
-  };
-  return (
-    <Dialog open onOpenChange={(_, d) => !d.open && onClose()}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>Activate {jail.name}</DialogTitle>
-          <DialogContent>
-            <Text as="p">
-              bangui writes <code>enabled = true</code> to <code>jail.d/{jail.name}.local</code>, checks the jail as fail2ban reads it, and reloads it. If fail2ban refuses it, the file is put back.
-            </Text>
-            <Field label="maxretry (optional)" hint="Failures before a ban.">
-              <Input value={maxretry} onChange={(_, d) => setMaxretry(d.value)} inputMode="numeric" />
-            </Field>
-            <Field label="bantime (optional)" hint="For example 600, 10m or 1h.">
-              <Input value={bantime} onChange={(_, d) => setBantime(d.value)} />
-            </Field>
-            {error && (
-              <MessageBar intent="error" role="alert" layout="multiline">
-                <MessageBarBody>
-                  <MessageBarTitle>{error.code === "activation_failed" ? "fail2ban refused it" : "Not activated"}</MessageBarTitle>
-                  {messageOf(error)}
-                  {details.hint && <Text as="p">Hint: {details.hint}</Text>}
-                  {details.recovered !== undefined && (
-                    <Text as="p" data-testid="rollback">
-                      {details.recovered ? "Rolled back: fail2ban runs what it ran before." : "Rolled back, but fail2ban does not run everything it ran before: check it."}
-                    </Text>
-                  )}
-                  {details.fail2ban_message && <pre data-testid="fail2ban-message" style={{ whiteSpace: "pre-wrap" }}>{details.fail2ban_message}</pre>}
-                </MessageBarBody>
-              </MessageBar>
-            )}
-          </DialogContent>
-          <DialogActions>
-            <Button appearance="secondary" onClick={onClose}>
-              Close
-            </Button>
-            <Button appearance="primary" onClick={submit} disabled={activate.isPending}>
-              {activate.isPending ? "Activating…" : "Activate"}
-            </Button>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
   );
 }
 

@@ -10,15 +10,59 @@ export function useConfigJails() {
 }
 
 export function useActivate() {
-  const client = useQueryClient();
+  const onSettled = useJailChangeSettled();
   return useMutation({
     mutationFn: ({ name, overrides }: { name: string; overrides: Record<string, string> }) =>
       unwrap(api.POST("/api/v1/config/jails/{name}/activate", { params: { path: { name } }, body: { overrides } })),
-    onSettled: () => {
-      void client.invalidateQueries({ queryKey: keys.config.all });
-      void client.invalidateQueries({ queryKey: keys.jails.all });
-      void client.invalidateQueries({ queryKey: keys.status });
-    },
+    onSettled,
+  });
+}
+
+/** After a jail change: the configuration, the jails and fail2ban's status. */
+function useJailChangeSettled() {
+  const client = useQueryClient();
+  return () => {
+    void client.invalidateQueries({ queryKey: keys.config.all });
+    void client.invalidateQueries({ queryKey: keys.jails.all });
+    void client.invalidateQueries({ queryKey: keys.status });
+  };
+}
+
+/** Options to set (a value, or several for logpath) or to remove from the jail's `.local` (null). */
+export type JailSettings = Record<string, string | string[] | null>;
+
+export function useEditJail() {
+  const onSettled = useJailChangeSettled();
+  return useMutation({
+    mutationFn: ({ name, settings }: { name: string; settings: JailSettings }) =>
+      unwrap(api.PATCH("/api/v1/config/jails/{name}", { params: { path: { name } }, body: { settings } })),
+    onSettled,
+  });
+}
+
+export function useValidateJail() {
+  return useMutation({
+    mutationFn: ({ name, settings }: { name: string; settings: JailSettings }) =>
+      unwrap(api.POST("/api/v1/config/jails/{name}/validate", { params: { path: { name } }, body: { settings } })),
+  });
+}
+
+export function useDeactivate() {
+  const onSettled = useJailChangeSettled();
+  return useMutation({
+    mutationFn: (name: string) => unwrap(api.POST("/api/v1/config/jails/{name}/deactivate", { params: { path: { name } } })),
+    onSettled,
+  });
+}
+
+export function useLogPath() {
+  const onSettled = useJailChangeSettled();
+  return useMutation({
+    mutationFn: ({ name, path, add }: { name: string; path: string; add: boolean }) =>
+      add
+        ? unwrap(api.POST("/api/v1/config/jails/{name}/logpaths", { params: { path: { name } }, body: { path } }))
+        : unwrap(api.DELETE("/api/v1/config/jails/{name}/logpaths", { params: { path: { name }, query: { path } } })),
+    onSettled,
   });
 }
 
@@ -95,5 +139,48 @@ export function useFail2banLog(query: { lines: number; filter: string }, live: b
       ),
     refetchInterval: live ? 5_000 : false,
     retry: false,
+  });
+}
+
+export type LibraryKind = "filters" | "actions";
+
+export function useLibrary(kind: LibraryKind) {
+  return useQuery({
+    queryKey: keys.config.library(kind),
+    queryFn: ({ signal }) => unwrap(kind === "filters" ? api.GET("/api/v1/config/filters", { signal }) : api.GET("/api/v1/config/actions", { signal })),
+  });
+}
+
+export function useLibraryItem(kind: LibraryKind, name: string | null) {
+  return useQuery({
+    queryKey: keys.config.libraryItem(kind, name ?? ""),
+    queryFn: ({ signal }) =>
+      unwrap(
+        kind === "filters"
+          ? api.GET("/api/v1/config/filters/{name}", { params: { path: { name: name ?? "" } }, signal })
+          : api.GET("/api/v1/config/actions/{name}", { params: { path: { name: name ?? "" } }, signal }),
+      ),
+    enabled: name !== null,
+  });
+}
+
+export type FilterParts = Schemas["FilterBody"];
+
+export function useSaveFilter() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, parts, create }: { name: string; parts: FilterParts; create: boolean }) =>
+      create
+        ? unwrap(api.POST("/api/v1/config/filters", { body: { name, ...parts } }))
+        : unwrap(api.PATCH("/api/v1/config/filters/{name}", { params: { path: { name } }, body: parts })),
+    onSettled: () => void client.invalidateQueries({ queryKey: keys.config.all }),
+  });
+}
+
+export function useDeleteFilter() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => unwrap(api.DELETE("/api/v1/config/filters/{name}", { params: { path: { name } } })),
+    onSettled: () => void client.invalidateQueries({ queryKey: keys.config.all }),
   });
 }
