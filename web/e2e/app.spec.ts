@@ -388,6 +388,16 @@ test("configuration: activation and its rollback, a raw edit conflict between tw
   await checkBothThemes(other.page, "config-files");
   await other.context.close();
 
+  // The first browser's save is in the file's history, with its diff, and can be reverted.
+  const history = page.getByRole("table", { name: "Changes to jail.d/disabled-jail.local" });
+  const saved = history.getByRole("row").filter({ hasText: "edit" }).first();
+  await saved.getByRole("button", { name: "Show changes" }).click();
+  await expect(page.getByTestId("revision-diff")).toContainText("+ # from the first browser");
+  await saved.getByRole("button", { name: "Revert" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Revert" }).click();
+  await expect(editor(page)).not.toHaveValue(/# from the first browser/);
+  await expect(editor(page)).toHaveValue(/maxretry = 6/);
+
   // A structured edit: checked first, then written to the jail's .local and reloaded.
   await page.goto("/config");
   await row("disabled-jail").getByRole("button", { name: "Edit disabled-jail" }).click();

@@ -599,3 +599,64 @@ fn the_stock_jail_files_pass_the_command_guard() {
     }
     assert!(checked >= 4);
 }
+
+/// The example for real hosts (`deploy/fail2ban/jail.d/00-bangui.local`): fail2ban's client
+/// reads it, every iptables action then waits for the xtables lock (`-w 10`), and bangui reads
+/// the same start commands.
+#[test]
+fn the_shipped_example_makes_iptables_wait_for_its_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .args(["-a", &format!("{STOCK}/."), dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/fail2ban/jail.d/00-bangui.local");
+    std::fs::copy(&example, dir.path().join("jail.d/00-bangui.local")).unwrap();
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(
+        dir.path().join("jail.d/zz-test.local"),
+        format!("[sshd]\nenabled = true\nbackend = polling\nlogpath = {}\n\n[blocklist-import]\nenabled = true\n", log.display()),
+    )
+    .unwrap();
+    let output = Command::new(PYTHON)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/fail2ban_read.py"))
+        .args(["--dump", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let host = Host {
+        version: "1.0.2".to_owned(),
+        confpath: dir.path().to_str().unwrap().to_owned(),
+    };
+    let ours =
+        bangui_fail2ban::config::stream::start_commands(&LocalConfigDir::new(dir.path()), &host)
+            .unwrap();
+    for jail in ["sshd", "blocklist-import"] {
+        assert_eq!(
+            commands_of(&ours, jail),
+            commands_of(&theirs, jail),
+            "{jail}"
+        );
+        let actions: Vec<&Value> = commands_of(&theirs, jail)
+            .into_iter()
+            .filter(|c| c[0] == "multi-set" && c[2] == "action")
+            .collect();
+        assert_eq!(actions.len(), 1, "{jail}: one iptables action");
+        assert!(
+            actions[0][4]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!(["lockingopt", "-w 10"])),
+            "{jail}: {}",
+            actions[0]
+        );
+    }
+}

@@ -13,7 +13,7 @@ const NAMED_TARGETS: [&str; 4] = ["STDOUT", "STDERR", "SYSLOG", "SYSTEMD-JOURNAL
 /// Below a day, the ban history fail2ban keeps (and bangui's archive copies) is short.
 pub const SHORT_PURGE_AGE_SECS: i64 = 86_400;
 /// The most a log read scans backwards for matching lines.
-const SCAN_LIMIT: u64 = 16 << 20;
+pub const SCAN_LIMIT: u64 = 16 << 20;
 
 /// The server settings and what deserves a second look.
 #[derive(Debug, Clone)]

@@ -24,7 +24,7 @@ pub enum Layout {
     /// an action so that big imports are fast), and `disabled-jail` (configured, not enabled).
     Test,
     /// For `make run`: `sshd` and `web-login`, fed by the attack simulator, plus
-    /// `blocklist-import` and a disabled `recidive`.
+    /// `blocklist-import`, and `recidive`, `mail-auth` and `ftp-auth` configured but inactive.
     Demo,
     /// For benchmarks: `bulk`, a jail without actions, so that 100,000 bans take seconds.
     Bench,
@@ -83,6 +83,17 @@ impl Layout {
                     name: "recidive",
                     enabled: false,
                     extra: "bantime = 1w\nfindtime = 1d\n",
+                },
+                // More inactive jails, for the configuration page's Activate.
+                JailSpec {
+                    name: "mail-auth",
+                    enabled: false,
+                    extra: "maxretry = 5\n",
+                },
+                JailSpec {
+                    name: "ftp-auth",
+                    enabled: false,
+                    extra: "",
                 },
             ],
             Self::Bench => &[JailSpec {

@@ -31,6 +31,8 @@ export const keys = {
     jails: ["config", "jails"] as const,
     files: ["config", "files"] as const,
     file: (path: string) => ["config", "file", path] as const,
+    revisions: (path: string) => ["config", "revisions", path] as const,
+    revision: (id: number) => ["config", "revision", id] as const,
     server: ["config", "server"] as const,
     library: (kind: "filters" | "actions") => ["config", kind] as const,
     libraryItem: (kind: "filters" | "actions", name: string) => ["config", kind, name] as const,

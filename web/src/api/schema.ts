@@ -2299,7 +2299,10 @@ export interface components {
         };
         /** @description One change of a file. */
         RevisionSummary: {
-            /** @description `create`, `edit`, `enable`, `disable` or `revert`. */
+            /**
+             * @description `create`, `edit`, `enable`, `disable`, `revert`, `delete`; for jails `activate`,
+             *     `deactivate`, `rollback`, `recovery`.
+             */
             action: string;
             /** @description Who (a session, as in the audit trail). */
             actor: string;

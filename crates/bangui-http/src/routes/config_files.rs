@@ -110,7 +110,8 @@ pub struct RevisionSummary {
     pub previous_path: Option<String>,
     /// Who (a session, as in the audit trail).
     pub actor: String,
-    /// `create`, `edit`, `enable`, `disable` or `revert`.
+    /// `create`, `edit`, `enable`, `disable`, `revert`, `delete`; for jails `activate`,
+    /// `deactivate`, `rollback`, `recovery`.
     pub action: String,
 }
 

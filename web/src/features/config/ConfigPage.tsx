@@ -36,6 +36,7 @@ import { useUrlParams } from "../../lib/useUrlParams";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ActivateDialog, EditJailDialog } from "./JailDialogs";
 import { LibraryTab } from "./LibraryTabs";
+import { Revisions } from "./Revisions";
 import { useDeactivate, useConfigFile, useConfigFiles, useConfigJails, useFail2banLog, useFlushLogs, useSaveFile, useServerSettings, useSetServer } from "./api";
 
 const useStyles = makeStyles({
@@ -272,6 +273,15 @@ function FileEditor({ path }: { path: string }) {
               {save.isPending ? "Saving…" : "Save"}
             </Button>
           </div>
+          <Revisions
+            path={path}
+            onReverted={() => {
+              // The editor takes the reverted content (the query holds it now).
+              setText(null);
+              setEtag(null);
+              save.reset();
+            }}
+          />
         </section>
       )}
     </QueryView>

@@ -104,6 +104,7 @@ export function useSaveFile() {
       client.setQueryData(keys.config.file(file.path), file);
       void client.invalidateQueries({ queryKey: keys.config.files });
       void client.invalidateQueries({ queryKey: keys.config.jails });
+      void client.invalidateQueries({ queryKey: keys.config.revisions(file.path) });
     },
   });
 }
@@ -182,5 +183,32 @@ export function useDeleteFilter() {
   return useMutation({
     mutationFn: (name: string) => unwrap(api.DELETE("/api/v1/config/filters/{name}", { params: { path: { name } } })),
     onSettled: () => void client.invalidateQueries({ queryKey: keys.config.all }),
+  });
+}
+
+export function useRevisions(path: string) {
+  return useQuery({
+    queryKey: keys.config.revisions(path),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/config/files/{dir}/{name}/revisions", { params: { path: splitPath(path) }, signal })),
+  });
+}
+
+export function useRevision(id: number | null) {
+  return useQuery({
+    queryKey: keys.config.revision(id ?? 0),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/config/revisions/{id}", { params: { path: { id: id ?? 0 } }, signal })),
+    enabled: id !== null,
+    staleTime: Infinity,
+  });
+}
+
+export function useRevert() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => unwrap(api.POST("/api/v1/config/revisions/{id}/revert", { params: { path: { id } } })),
+    onSuccess: (file) => {
+      client.setQueryData(keys.config.file(file.path), file);
+      void client.invalidateQueries({ queryKey: keys.config.all });
+    },
   });
 }
