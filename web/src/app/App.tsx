@@ -6,6 +6,7 @@ import { keys } from "../api/keys";
 import { TOASTER } from "../components/notify";
 import { router } from "./router";
 import { ThemeProvider, useTheme } from "./theme";
+import { styleNonce } from "../lib/cspNonce";
 
 function retry(failures: number, error: unknown): boolean {
   // A refusal will not change by asking again; an unreachable server or dependency may.
@@ -28,12 +29,7 @@ export function createQueryClient(): QueryClient {
 
 const queryClient = createQueryClient();
 
-// The style nonce bangui put in this page's index.html: every <style> Fluent writes carries it.
-function styleNonce(): string | undefined {
-  const meta = document.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]');
-  return meta?.nonce || meta?.getAttribute("nonce") || undefined;
-}
-
+// Every <style> Fluent writes carries the page's nonce.
 const nonce = styleNonce();
 const renderer = createDOMRenderer(document, nonce ? { styleElementAttributes: { nonce } } : {});
 

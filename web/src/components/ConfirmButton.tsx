@@ -11,6 +11,7 @@ export function ConfirmButton({
   disabled,
   icon,
   appearance,
+  size,
 }: {
   label: string;
   title: string;
@@ -20,12 +21,13 @@ export function ConfirmButton({
   disabled?: boolean;
   icon?: ReactElement;
   appearance?: ButtonProps["appearance"];
+  size?: ButtonProps["size"];
 }) {
   const [open, setOpen] = useState(false);
   return (
     <Dialog open={open} onOpenChange={(_, d) => setOpen(d.open)}>
       <DialogTrigger disableButtonEnhancement>
-        <Button disabled={disabled ?? false} {...(icon ? { icon } : {})} appearance={appearance ?? "secondary"}>
+        <Button disabled={disabled ?? false} {...(icon ? { icon } : {})} {...(size ? { size } : {})} appearance={appearance ?? "secondary"}>
           {label}
         </Button>
       </DialogTrigger>

@@ -1,7 +1,7 @@
 // fail2ban's configuration: jails (activate the inactive ones), raw files (edit with
 // versions: a change made meanwhile elsewhere is never overwritten unknowingly), server
 // settings, and fail2ban's own log.
-import { useEffect, useState } from "react";
+import { Suspense, lazy, useEffect, useState } from "react";
 import {
   Badge,
   Button,
@@ -24,19 +24,21 @@ import {
   TableHeaderCell,
   TableRow,
   Text,
-  Textarea,
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
 import { ApiError, messageOf, type Schemas } from "../../api/client";
 import { PageHeader } from "../../components/PageHeader";
-import { Empty, QueryView } from "../../components/states";
+import { Empty, Loading, QueryView } from "../../components/states";
 import { useNotify } from "../../components/notify";
 import { useUrlParams } from "../../lib/useUrlParams";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { ActivateDialog, EditJailDialog } from "./JailDialogs";
 import { LibraryTab } from "./LibraryTabs";
 import { Revisions } from "./Revisions";
+
+// CodeMirror is the editor's alone: its own chunk, loaded when a file opens.
+const CodeEditor = lazy(() => import("../../components/CodeEditor"));
 import { useDeactivate, useConfigFile, useConfigFiles, useConfigJails, useFail2banLog, useFlushLogs, useSaveFile, useServerSettings, useSetServer } from "./api";
 
 const useStyles = makeStyles({
@@ -44,8 +46,6 @@ const useStyles = makeStyles({
   scroll: { overflowX: "auto" },
   table: { minWidth: "640px" },
   mono: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, overflowWrap: "anywhere" },
-  editor: { width: "100%" },
-  editorText: { fontFamily: tokens.fontFamilyMonospace, minHeight: "360px" },
   editorBox: { display: "grid", gridTemplateColumns: "minmax(220px, 1fr) 3fr", gap: tokens.spacingHorizontalL, "@media (max-width: 900px)": { gridTemplateColumns: "1fr" } },
   fileList: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXXS, maxHeight: "480px", overflowY: "auto" },
   actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
@@ -147,6 +147,7 @@ function JailsTab() {
                             {(j.running || j.enabled) && (
                               <ConfirmButton
                                 label="Deactivate"
+                                size="small"
                                 title={`Deactivate ${j.name}?`}
                                 message={`fail2ban stops ${j.name} and lifts its bans; enabled = false in jail.d/${j.name}.local keeps it stopped after reloads and restarts.`}
                                 confirmLabel="Deactivate"
@@ -240,9 +241,12 @@ function FileEditor({ path }: { path: string }) {
     <QueryView query={file}>
       {() => (
         <section aria-label={`Editing ${path}`}>
-          <Field label={path}>
-            <Textarea className={s.editor} textarea={{ className: s.editorText }} value={text ?? ""} onChange={(_, d) => setText(d.value)} resize="vertical" spellCheck={false} />
-          </Field>
+          <Text as="h2" weight="semibold" className={s.mono}>
+            {path}
+          </Text>
+          <Suspense fallback={<Loading label="Loading the editor…" />}>
+            {text !== null && <CodeEditor value={text} onChange={setText} label={path} />}
+          </Suspense>
           {conflict && (
             <MessageBar intent="warning" role="alert" layout="multiline">
               <MessageBarBody>

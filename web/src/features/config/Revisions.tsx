@@ -11,7 +11,8 @@ import { useRevert, useRevision, useRevisions } from "./api";
 const useStyles = makeStyles({
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, marginTop: tokens.spacingVerticalL, minWidth: 0 },
   scroll: { overflowX: "auto" },
-  actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
+  actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap", minWidth: "200px" },
+  who: { overflowWrap: "anywhere" },
   diff: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, margin: 0, maxHeight: "320px", overflow: "auto", whiteSpace: "pre" },
   added: { backgroundColor: tokens.colorPaletteGreenBackground2, color: tokens.colorNeutralForeground1 },
   removed: { backgroundColor: tokens.colorPaletteRedBackground2, color: tokens.colorNeutralForeground1 },
@@ -48,7 +49,7 @@ export function Revisions({ path, onReverted }: { path: string; onReverted: () =
                     <TableRow key={r.id} data-revision={r.id}>
                       <TableCell>{new Date(r.at).toLocaleString()}</TableCell>
                       <TableCell>{r.action}</TableCell>
-                      <TableCell>{r.actor}</TableCell>
+                      <TableCell className={s.who}>{r.actor}</TableCell>
                       <TableCell>
                         <div className={s.actions}>
                           <Button size="small" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)}>
@@ -57,6 +58,7 @@ export function Revisions({ path, onReverted }: { path: string; onReverted: () =
                           {r.action !== "create" && (
                             <ConfirmButton
                               label="Revert"
+                              size="small"
                               title="Revert this change?"
                               message={`${path} gets back the content it had before this ${r.action}. fail2ban reads it at its next reload.`}
                               confirmLabel="Revert"
