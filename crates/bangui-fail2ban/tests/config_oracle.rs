@@ -563,7 +563,8 @@ fn the_start_commands_of_every_jail_equal_what_fail2ban_client_d_prints() {
 }
 
 /// The guard on raw writes does not stand in the way of ordinary configuration: every stock
-/// jail file and every stock jail.d file, written as a new `jail.d` file, passes it.
+/// jail file and every stock jail.d file, written as a new `jail.d` file, and every stock
+/// filter, written as a new filter, pass it.
 #[test]
 fn the_stock_jail_files_pass_the_command_guard() {
     use bangui_fail2ban::config::guard::Guard;
@@ -592,12 +593,23 @@ fn the_stock_jail_files_pass_the_command_guard() {
         );
         checked += 1;
     }
-    for entry in std::fs::read_dir(Path::new(STOCK).join("jail.d")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        assert_eq!(guard.check_file_change("jail.d", None, &text), Ok(()));
-        checked += 1;
+    for dir in ["jail.d", "filter.d"] {
+        for entry in std::fs::read_dir(Path::new(STOCK).join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(
+                guard.check_file_change(dir, None, &text),
+                Ok(()),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
     }
-    assert!(checked >= 4);
+    assert!(checked >= 80, "{checked}");
 }
 
 /// The example for real hosts (`deploy/fail2ban/jail.d/00-bangui.local`): fail2ban's client

@@ -89,6 +89,9 @@ error_codes! {
         "not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d";
     /// A file of fail2ban's configuration that is not UTF-8 text (bangui does not edit it).
     ConfigFileNotText = "config_file_not_text", UNPROCESSABLE_ENTITY, "the file is not UTF-8 text";
+    /// fail2ban could not parse the content (details in the message: the line and why).
+    ConfigFileInvalid = "config_file_invalid", UNPROCESSABLE_ENTITY,
+        "fail2ban could not read this content; it would refuse every reload";
     Unauthorized = "unauthorized", UNAUTHORIZED, "authentication required";
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "wrong password";
     /// The change would alter the commands fail2ban runs; the operator has not allowed that

@@ -131,6 +131,9 @@ pub enum FileChangeError {
     NotRevertible(i64, String),
     #[error("another change of fail2ban's configuration is still running; try again")]
     Busy,
+    /// fail2ban could not parse the content (and would refuse every reload while it is there).
+    #[error("{0}")]
+    Unparsable(String),
     /// The change would alter the commands fail2ban runs (see `config::guard`).
     #[error("{0}")]
     RunsCommands(String),
@@ -278,6 +281,7 @@ impl Runtime {
             }
             (Some(_), Some(current)) => Some(current.content),
         };
+        check_parses(path, content)?;
         self.check_commands(path, before.as_deref(), content)
             .await?;
         self.write_with_revision(
@@ -391,6 +395,7 @@ impl Runtime {
             }
             if enabled {
                 // What fail2ban did not read, it reads now: as new as a new file.
+                check_parses(&target, &current.content)?;
                 self.check_commands(&target, None, &current.content).await?;
             }
             let revision = self
@@ -501,6 +506,21 @@ impl Runtime {
             .await?
             .ok_or(FileChangeError::Busy)
     }
+}
+
+/// A file fail2ban reads must parse: one that does not makes it refuse every reload.
+fn check_parses(path: &ConfigPath, content: &str) -> Result<(), FileChangeError> {
+    if !path.enabled() {
+        return Ok(());
+    }
+    bangui_fail2ban::config::ini::parse(content)
+        .map(|_| ())
+        .map_err(|e| {
+            FileChangeError::Unparsable(format!(
+                "fail2ban could not read {} ({e}); it would refuse every reload",
+                path.path()
+            ))
+        })
 }
 
 /// A file's content and version, `None` if it does not exist.

@@ -649,6 +649,17 @@ async fn hostile_file_requests_are_refused_and_write_nothing_anywhere() {
             Some(json!({ "content": "[DEFAULT]\nbantime.formula = ban.Time * 2\n" })),
         ),
         (
+            "an include that climbs out of jail.d",
+            Method::POST,
+            "/config/files".into(),
+            None,
+            commands(
+                "jail.d",
+                "evil.local",
+                "[INCLUDES]\nbefore = ../filter.d/evil.local\n",
+            ),
+        ),
+        (
             "a command through an option an action line refers to",
             Method::PUT,
             "/config/files/jail.d/mine.local".into(),
@@ -658,6 +669,29 @@ async fn hostile_file_requests_are_refused_and_write_nothing_anywhere() {
             ),
         ),
     ];
+    // Content fail2ban cannot parse: it would refuse every reload while the file is there.
+    for (what, content) in [
+        ("an option before any section", "maxretry = 3\n[test]\n"),
+        ("a section twice", "[test]\n[test]\n"),
+        ("an option twice", "[test]\nport = 1\nport = 2\n"),
+        ("neither a section nor an option", "[test]\njust words\n"),
+    ] {
+        let reply = call(
+            &base,
+            Method::PUT,
+            "/config/files/jail.d/mine.local",
+            &cookie,
+            Some(tag.as_str()),
+            Some(json!({ "content": content })),
+        )
+        .await;
+        assert_eq!(
+            (reply.status, &reply.body["error_code"]),
+            (422, &json!("config_file_invalid")),
+            "{what}: {}",
+            reply.body
+        );
+    }
     for (what, method, path, if_match, body) in command_table {
         let reply = call(&base, method, &path, &cookie, if_match, body).await;
         assert_eq!(

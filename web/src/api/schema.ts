@@ -1497,7 +1497,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "filter_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "filter_exists" | "filter_in_use" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "config_file_invalid" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "filter_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "filter_exists" | "filter_in_use" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -2520,6 +2520,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     /** @enum {string} */
                     error_code: "blocklist_fetch_failed";
+                };
+            };
+        };
+        /** @description `config_file_invalid`: fail2ban could not read this content; it would refuse every reload */
+        config_file_invalid: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    /** @enum {string} */
+                    error_code: "config_file_invalid";
                 };
             };
         };
@@ -4147,7 +4159,7 @@ export interface operations {
             };
             413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
-            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d */
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d; `config_file_invalid`: fail2ban could not read this content; it would refuse every reload */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4155,7 +4167,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        error_code: "invalid_body" | "invalid_config_path";
+                        error_code: "invalid_body" | "invalid_config_path" | "config_file_invalid";
                     };
                 };
             };
@@ -4302,7 +4314,7 @@ export interface operations {
             };
             413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
-            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d */
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d; `config_file_invalid`: fail2ban could not read this content; it would refuse every reload */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4310,7 +4322,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        error_code: "invalid_body" | "invalid_config_path";
+                        error_code: "invalid_body" | "invalid_config_path" | "config_file_invalid";
                     };
                 };
             };
@@ -4403,7 +4415,7 @@ export interface operations {
             };
             413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
-            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d */
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_config_path`: not a file bangui edits: a .conf or .local file of jail.d, filter.d or action.d; `config_file_invalid`: fail2ban could not read this content; it would refuse every reload */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4411,7 +4423,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        error_code: "invalid_body" | "invalid_config_path";
+                        error_code: "invalid_body" | "invalid_config_path" | "config_file_invalid";
                     };
                 };
             };
@@ -5347,6 +5359,7 @@ export interface operations {
             };
             404: components["responses"]["config_file_not_found"];
             409: components["responses"]["conflict"];
+            422: components["responses"]["config_file_invalid"];
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */

@@ -14,7 +14,9 @@
 //!   lines may only name actions and pass plain arguments, and every value that reaches an
 //!   action's command or Python's `eval` must be plain text (no quotes, `;`, `|`, `&`, `$`,
 //!   backquotes, parentheses, redirections or line breaks);
-//! - `filter.d` holds regular expressions, which fail2ban only matches.
+//! - `filter.d` holds regular expressions, which fail2ban only matches;
+//! - `[INCLUDES]` name only files beside the one written, so that nothing unchecked (or
+//!   written by someone else, outside the directory) is merged into the jails' configuration.
 //!
 //! An operator who wants bangui to edit commands too sets `BANGUI_CONFIG_ALLOW_COMMANDS`; the
 //! checks here are then skipped by the caller.
@@ -190,7 +192,7 @@ impl Guard {
         after: &str,
     ) -> Result<(), String> {
         match dir {
-            "filter.d" => Ok(()),
+            "filter.d" => check_includes(after),
             "action.d" => {
                 if before == Some(after) {
                     Ok(())
@@ -208,8 +210,12 @@ impl Guard {
                 let Ok(new) = ini::parse(after) else {
                     return Ok(());
                 };
+                check_includes(after)?;
                 let old = before.and_then(|b| ini::parse(b).ok()).unwrap_or_default();
                 for (section, key, value) in options(&new) {
+                    if section == "INCLUDES" {
+                        continue;
+                    }
                     let unchanged = section_of(&old, section)
                         .and_then(|s| s.get(key))
                         .is_some_and(|o| o.value == value);
@@ -315,6 +321,30 @@ fn check_action_line(key: &str, value: &str) -> Result<(), String> {
                 ));
             }
             plain(&format!("{key}: {}[{arg}]", reference.name), value, false)?;
+        }
+    }
+    Ok(())
+}
+
+/// `[INCLUDES]` may name only files beside the one written (or below it): an include that
+/// climbs out (`../action.d/x.conf`, `/tmp/x`) would merge a file the guard never checked
+/// (or one written by someone else) into the jails' configuration.
+fn check_includes(text: &str) -> Result<(), String> {
+    static NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[\w.-]+(?:/[\w.-]+)*$").expect("a constant pattern"));
+    let Ok(file) = ini::parse(text) else {
+        return Ok(());
+    };
+    let Some(includes) = file.sections.get("INCLUDES") else {
+        return Ok(());
+    };
+    for (key, option) in includes {
+        for name in option.value.split_whitespace() {
+            if !NAME.is_match(name) || name.split('/').any(|part| part == "..") {
+                return Err(format!(
+                    "[INCLUDES] {key}: {name} is not a file beside this one (no absolute paths, no ..)"
+                ));
+            }
         }
     }
     Ok(())
@@ -488,6 +518,7 @@ mod tests {
                 vec![
                     "/var/log/auth.log".into(),
                     "/var/log/nginx/*error.log".into(),
+                    "/var/log/a.log tail".into(),
                 ],
             ),
             ("ignoreip", one("127.0.0.1/8 ::1 example.org")),
@@ -508,7 +539,8 @@ mod tests {
             ("maxretry", one("3\naction = x")),
             ("logpath", one("relative.log")),
             ("logpath", one("/var/log/../../etc/shadow")),
-            ("logpath", one("/var/log/a.log tail")),
+            ("logpath", one("/var/log/a.log more")),
+            ("logpath", one("/var/log/a.log;tail")),
             ("backend", one("python")),
             ("filter", one("sshd[mode=x]")),
             ("enabled", one("yes please")),
@@ -572,6 +604,9 @@ mod tests {
             "[sshd]\nbanaction = x'y\n",
             "[sshd]\nport = 22\n   && id\n",
             "[sshd]\nmy_command = id\n",
+            // Includes that climb out merge files the guard never saw.
+            "[INCLUDES]\nbefore = ../filter.d/evil.local\n[sshd]\nport = 22\n",
+            "[INCLUDES]\nafter = /tmp/evil.conf\n",
             // An option written earlier, harmless then, fed to a new action line.
             "[sshd]\naction = iptables[port=\"%(custom)s\"]\n",
         ];
@@ -614,8 +649,16 @@ mod tests {
             guard().check_file_change("action.d", Some(action), action),
             Ok(())
         );
-        let filter = "[Definition]\nfailregex = ^x <HOST>; $(y)\n";
+        let filter =
+            "[INCLUDES]\nbefore = common.conf\n[Definition]\nfailregex = ^x <HOST>; $(y)\n";
         assert_eq!(guard().check_file_change("filter.d", None, filter), Ok(()));
+        let climbing =
+            "[INCLUDES]\nbefore = ../jail.d/x.local\n[Definition]\nfailregex = ^x <HOST>\n";
+        assert!(
+            guard()
+                .check_file_change("filter.d", None, climbing)
+                .is_err()
+        );
     }
 
     #[test]

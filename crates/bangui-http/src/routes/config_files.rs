@@ -219,6 +219,9 @@ impl From<FileChangeError> for ApiError {
             }
             FileChangeError::NotRevertible(..) => Self::with_message(ErrorCode::Conflict, message),
             FileChangeError::Busy => Self::with_message(ErrorCode::Conflict, message),
+            FileChangeError::Unparsable(_) => {
+                Self::with_message(ErrorCode::ConfigFileInvalid, message)
+            }
             FileChangeError::RunsCommands(_) => {
                 Self::with_message(ErrorCode::ConfigRunsCommands, message)
             }
@@ -249,7 +252,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<ConfigFileList>,
 #[utoipa::path(post, path = "/config/files", tag = "config", operation_id = "create_config_file",
     request_body = NewConfigFile,
     responses((status = 201, description = "Created; `ETag` is its version.", body = ConfigFileBody)),
-    extensions(("x-error-codes" = json!(["invalid_config_path", "config_file_exists", "payload_too_large", "config_runs_commands", "conflict"]))))]
+    extensions(("x-error-codes" = json!(["invalid_config_path", "config_file_exists", "payload_too_large", "config_file_invalid", "config_runs_commands", "conflict"]))))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<AuthSession>,
@@ -283,7 +286,7 @@ pub async fn get(
     params(FileParams, ("If-Match" = String, Header, description = "The ETag of the version edited.")),
     request_body = FileContent,
     responses((status = 200, description = "Saved; `ETag` is the new version.", body = ConfigFileBody)),
-    extensions(("x-error-codes" = json!(["invalid_config_path", "config_file_not_found", "config_file_changed", "precondition_required", "payload_too_large", "config_runs_commands", "conflict"]))))]
+    extensions(("x-error-codes" = json!(["invalid_config_path", "config_file_not_found", "config_file_changed", "precondition_required", "payload_too_large", "config_file_invalid", "config_runs_commands", "conflict"]))))]
 pub async fn save(
     State(state): State<AppState>,
     Extension(auth): Extension<AuthSession>,
@@ -311,7 +314,7 @@ pub async fn save(
     params(FileParams, ("If-Match" = String, Header, description = "The ETag of the version seen.")),
     request_body = FileEnabled,
     responses((status = 200, description = "The file under its new name.", body = ConfigFileBody)),
-    extensions(("x-error-codes" = json!(["invalid_config_path", "config_file_not_found", "config_file_changed", "config_file_exists", "precondition_required", "config_runs_commands", "conflict"]))))]
+    extensions(("x-error-codes" = json!(["invalid_config_path", "config_file_not_found", "config_file_changed", "config_file_exists", "precondition_required", "config_file_invalid", "config_runs_commands", "conflict"]))))]
 pub async fn set_enabled(
     State(state): State<AppState>,
     Extension(auth): Extension<AuthSession>,
@@ -392,7 +395,7 @@ pub async fn revision(
 #[utoipa::path(post, path = "/config/revisions/{id}/revert", tag = "config", operation_id = "revert_config_revision",
     params(("id" = i64, Path, description = "The revision.")),
     responses((status = 200, description = "The file as reverted.", body = ConfigFileBody)),
-    extensions(("x-error-codes" = json!(["config_file_not_found", "config_runs_commands", "conflict"]))))]
+    extensions(("x-error-codes" = json!(["config_file_not_found", "config_file_invalid", "config_runs_commands", "conflict"]))))]
 pub async fn revert(
     State(state): State<AppState>,
     Extension(auth): Extension<AuthSession>,
