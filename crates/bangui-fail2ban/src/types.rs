@@ -252,11 +252,13 @@ pub(crate) mod read {
         let (duration, end) = rest.split_once(" = ")?;
         let duration_secs: i64 = duration.trim().parse().ok()?;
         let start = NaiveDateTime::parse_from_str(start.trim(), FORMAT).ok()?;
-        let expiry = if duration_secs < 0 {
-            None
-        } else {
-            Some(NaiveDateTime::parse_from_str(end.trim(), FORMAT).ok()?)
-        };
+        // fail2ban prints the end from its own float sum, truncated to the second: it can be a
+        // second off `start + duration` (the flaky 601 s of a 600 s ban). The start and the
+        // duration are what it keeps; the end follows from them.
+        NaiveDateTime::parse_from_str(end.trim(), FORMAT).ok()?;
+        let expiry = (duration_secs >= 0)
+            .then(|| start.checked_add_signed(chrono::Duration::seconds(duration_secs)))
+            .flatten();
         Some(BanTime {
             ip: ip.trim().to_owned(),
             start,
@@ -341,6 +343,12 @@ mod tests {
         assert_eq!(t.ip, "2001:db8::5");
         assert_eq!(t.duration_secs, 600);
         assert_eq!(t.expiry.unwrap() - t.start, chrono::Duration::seconds(600));
+        // The end fail2ban prints a second late after its float rounding.
+        let late = ban_time("192.0.2.1 \t2026-11-27 16:32:45 + 600 = 2026-11-27 16:42:46").unwrap();
+        assert_eq!(
+            late.expiry.unwrap() - late.start,
+            chrono::Duration::seconds(600)
+        );
         let p = ban_time("192.0.2.1 \t2026-11-27 16:32:45 + -1 = 9999-12-31 23:59:59").unwrap();
         assert_eq!((p.duration_secs, p.expiry), (-1, None));
         assert!(ban_time("192.0.2.1").is_none());

@@ -649,6 +649,17 @@ async fn hostile_file_requests_are_refused_and_write_nothing_anywhere() {
             Some(json!({ "content": "[DEFAULT]\nbantime.formula = ban.Time * 2\n" })),
         ),
         (
+            "a jail named with a shell command",
+            Method::POST,
+            "/config/files".into(),
+            None,
+            commands(
+                "jail.d",
+                "evil.local",
+                "[evil$(touch /tmp/bangui-pwned)]\nenabled = true\n",
+            ),
+        ),
+        (
             "an include that climbs out of jail.d",
             Method::POST,
             "/config/files".into(),

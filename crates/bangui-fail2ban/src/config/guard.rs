@@ -211,6 +211,15 @@ impl Guard {
                     return Ok(());
                 };
                 check_includes(after)?;
+                // A jail's name is pasted into its actions' commands (`f2b-<name>`).
+                static SECTION: LazyLock<Regex> = LazyLock::new(|| {
+                    Regex::new(r"^[\w.-]+(?:\?[\w.-]+=[\w.-]+)?$").expect("a constant pattern")
+                });
+                if let Some(bad) = new.sections.keys().find(|name| !SECTION.is_match(name)) {
+                    return Err(format!(
+                        "[{bad}]: a jail's name is letters, digits, '.', '-' and '_': fail2ban pastes it into commands"
+                    ));
+                }
                 let old = before.and_then(|b| ini::parse(b).ok()).unwrap_or_default();
                 for (section, key, value) in options(&new) {
                     if section == "INCLUDES" {
@@ -604,6 +613,9 @@ mod tests {
             "[sshd]\nbanaction = x'y\n",
             "[sshd]\nport = 22\n   && id\n",
             "[sshd]\nmy_command = id\n",
+            // A jail's name reaches its actions' commands.
+            "[x$(touch /tmp/x)]\nenabled = true\n",
+            "[a b]\nenabled = true\n",
             // Includes that climb out merge files the guard never saw.
             "[INCLUDES]\nbefore = ../filter.d/evil.local\n[sshd]\nport = 22\n",
             "[INCLUDES]\nafter = /tmp/evil.conf\n",
