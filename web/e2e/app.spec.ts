@@ -366,8 +366,9 @@ test("configuration: activation and its rollback, a raw edit conflict between tw
   await dialog.getByRole("button", { name: "Close" }).click();
   await expect(row("broken")).toContainText("Inactive");
 
-  // An inactive jail activated with an override runs.
+  // An inactive jail activated with an override runs; the dialog checks it first.
   await row("disabled-jail").getByRole("button", { name: "Activate disabled-jail" }).click();
+  await expect(dialog.getByTestId("check-result")).toContainText("fail2ban would take it");
   await dialog.getByLabel("maxretry (optional)").fill("6");
   await dialog.getByRole("button", { name: "Activate", exact: true }).click();
   await expect(dialog).toHaveCount(0);

@@ -120,14 +120,20 @@ impl Rng {
                 (r >> 48) as u16 | 1,
             ));
         }
-        let first = FIRST_OCTETS[self.below(FIRST_OCTETS.len() as u64) as usize];
-        let r = self.next();
-        IpAddr::V4(Ipv4Addr::new(
-            first,
-            (r >> 8) as u8,
-            (r >> 16) as u8,
-            ((r >> 24) as u8).clamp(1, 254),
-        ))
+        loop {
+            let first = FIRST_OCTETS[self.below(FIRST_OCTETS.len() as u64) as usize];
+            let r = self.next();
+            let v4 = Ipv4Addr::new(
+                first,
+                (r >> 8) as u8,
+                (r >> 16) as u8,
+                ((r >> 24) as u8).clamp(1, 254),
+            );
+            // 203.0.113.0/24 is documentation (one draw in about 6 million): drawn again.
+            if !v4.is_documentation() {
+                return IpAddr::V4(v4);
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 // Changing one jail: activating it, editing its options and log paths (written to its
 // jail.d/<name>.local, checked before fail2ban sees them), and what went wrong when fail2ban
 // would not take a change.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import {
   Button,
   Dialog,
@@ -71,17 +71,51 @@ export function ChangeError({ error, verb }: { error: unknown; verb: string }) {
   );
 }
 
+/** What a check (validate) found, or why it could not run. */
+function CheckResult({ check }: { check: ReturnType<typeof useValidateJail> }) {
+  const findings = check.data;
+  return (
+    <>
+      {check.isPending && <Text role="status">Checking…</Text>}
+      {findings && (
+        <MessageBar intent={findings.valid ? (findings.warnings.length ? "warning" : "success") : "error"} layout="multiline" data-testid="check-result">
+          <MessageBarBody>
+            <MessageBarTitle>{findings.valid ? "fail2ban would take it" : "fail2ban would not take it"}</MessageBarTitle>
+            <ul>
+              {[...findings.errors, ...findings.warnings].map((f, i) => (
+                <li key={i}>{f.message}</li>
+              ))}
+            </ul>
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {check.error && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>{messageOf(check.error)}</MessageBarBody>
+        </MessageBar>
+      )}
+    </>
+  );
+}
+
 export function ActivateDialog({ jail, onClose }: { jail: Schemas["ConfigJail"]; onClose: () => void }) {
   const activate = useActivate();
+  const check = useValidateJail();
   const notify = useNotify();
   const [maxretry, setMaxretry] = useState("");
   const [bantime, setBantime] = useState("");
+  const overrides = (): Record<string, string> => {
+    const out: Record<string, string> = {};
+    if (maxretry.trim()) out.maxretry = maxretry.trim();
+    if (bantime.trim()) out.bantime = bantime.trim();
+    return out;
+  };
+  // The jail as it would start, checked when the dialog opens.
+  const { mutate: runCheck } = check;
+  useEffect(() => runCheck({ name: jail.name, settings: {} }), [runCheck, jail.name]);
   const submit = () => {
-    const overrides: Record<string, string> = {};
-    if (maxretry.trim()) overrides.maxretry = maxretry.trim();
-    if (bantime.trim()) overrides.bantime = bantime.trim();
     activate.mutate(
-      { name: jail.name, overrides },
+      { name: jail.name, overrides: overrides() },
       {
         onSuccess: (done) => {
           notify.success(`${done.jail} runs`, `Written to ${done.file}.`);
@@ -105,11 +139,17 @@ export function ActivateDialog({ jail, onClose }: { jail: Schemas["ConfigJail"];
             <Field label="bantime (optional)" hint="For example 600, 10m or 1h.">
               <Input value={bantime} onChange={(_, d) => setBantime(d.value)} />
             </Field>
+            <section aria-live="polite" aria-label="Check">
+              <CheckResult check={check} />
+            </section>
             <ChangeError error={activate.error} verb="activated" />
           </DialogContent>
           <DialogActions>
             <Button appearance="secondary" onClick={onClose}>
               Close
+            </Button>
+            <Button onClick={() => check.mutate({ name: jail.name, settings: overrides() })} disabled={check.isPending}>
+              Check
             </Button>
             <Button appearance="primary" onClick={submit} disabled={activate.isPending}>
               {activate.isPending ? "Activating…" : "Activate"}
@@ -192,7 +232,6 @@ export function EditJailDialog({ jail, onClose }: { jail: Schemas["ConfigJail"];
         },
       },
     );
-  const findings = check.data;
   return (
     <Dialog open onOpenChange={(_, d) => !d.open && onClose()}>
       <DialogSurface>
@@ -244,23 +283,7 @@ export function EditJailDialog({ jail, onClose }: { jail: Schemas["ConfigJail"];
               <ChangeError error={logPath.error} verb="changed" />
             </section>
             <section className={s.section} aria-live="polite" aria-label="Check">
-              {findings && (
-                <MessageBar intent={findings.valid ? (findings.warnings.length ? "warning" : "success") : "error"} layout="multiline" data-testid="check-result">
-                  <MessageBarBody>
-                    <MessageBarTitle>{findings.valid ? "fail2ban would take it" : "fail2ban would not take it"}</MessageBarTitle>
-                    <ul>
-                      {[...findings.errors, ...findings.warnings].map((f, i) => (
-                        <li key={i}>{f.message}</li>
-                      ))}
-                    </ul>
-                  </MessageBarBody>
-                </MessageBar>
-              )}
-              {check.error && (
-                <MessageBar intent="error" role="alert">
-                  <MessageBarBody>{messageOf(check.error)}</MessageBarBody>
-                </MessageBar>
-              )}
+              <CheckResult check={check} />
               <ChangeError error={edit.error} verb="saved" />
             </section>
           </DialogContent>
