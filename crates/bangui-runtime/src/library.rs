@@ -21,6 +21,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Filter => "filter",
+            Self::Action => "action",
+        }
+    }
+
     pub fn dir(self) -> &'static str {
         match self {
             Self::Filter => "filter.d",
@@ -74,8 +81,8 @@ pub struct FilterDraft {
 pub enum LibraryError {
     #[error("{0}")]
     Invalid(String),
-    #[error("no filter {0}")]
-    NotFound(String),
+    #[error("no {} {name} in {}", .kind.noun(), .kind.dir())]
+    NotFound { kind: Kind, name: String },
     #[error("a filter {0} exists already")]
     Exists(String),
     #[error("{0}")]
@@ -249,15 +256,19 @@ impl Runtime {
         kind: Kind,
         name: &str,
     ) -> Result<LibraryDetail, LibraryError> {
+        let missing = || LibraryError::NotFound {
+            kind,
+            name: name.to_owned(),
+        };
         if !valid_name(name) {
-            return Err(LibraryError::NotFound(name.to_owned()));
+            return Err(missing());
         }
         let item = self
             .library(kind)
             .await?
             .into_iter()
             .find(|i| i.name == name)
-            .ok_or_else(|| LibraryError::NotFound(name.to_owned()))?;
+            .ok_or_else(missing)?;
         let root = self.settings().config_dir.clone();
         let config = format!("{}/{name}", kind.dir());
         let (files, options) = self
@@ -395,14 +406,18 @@ impl Runtime {
     }
 
     async fn filter_item(&self, name: &str) -> Result<LibraryItem, LibraryError> {
+        let missing = || LibraryError::NotFound {
+            kind: Kind::Filter,
+            name: name.to_owned(),
+        };
         if !valid_name(name) {
-            return Err(LibraryError::NotFound(name.to_owned()));
+            return Err(missing());
         }
         self.library(Kind::Filter)
             .await?
             .into_iter()
             .find(|i| i.name == name)
-            .ok_or_else(|| LibraryError::NotFound(name.to_owned()))
+            .ok_or_else(missing)
     }
 
     async fn write_filter_local(

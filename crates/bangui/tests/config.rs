@@ -195,6 +195,13 @@ async fn filters_are_listed_created_edited_assigned_and_deleted() {
         .get(&b, "/config/filters/..%2Fjail", Some(&cookie))
         .await;
     assert_eq!(missing.code(), "filter_not_found");
+    let no_action = caller.get(&b, "/config/actions/nope", Some(&cookie)).await;
+    assert_eq!(no_action.code(), "filter_not_found");
+    assert_eq!(
+        no_action.body["message"], "no action nope in action.d",
+        "{}",
+        no_action.body
+    );
 
     // Created through A, seen through B.
     let before: Vec<_> = std::fs::read_dir(conf.join("filter.d")).unwrap().collect();

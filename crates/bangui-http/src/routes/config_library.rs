@@ -108,7 +108,7 @@ impl From<LibraryError> for ApiError {
         let message = e.to_string();
         match e {
             LibraryError::Invalid(_) => Self::with_message(ErrorCode::InvalidArgument, message),
-            LibraryError::NotFound(_) => Self::with_message(ErrorCode::FilterNotFound, message),
+            LibraryError::NotFound { .. } => Self::with_message(ErrorCode::FilterNotFound, message),
             LibraryError::Exists(_) => Self::with_message(ErrorCode::FilterExists, message),
             LibraryError::InUse(_) => Self::with_message(ErrorCode::FilterInUse, message),
             LibraryError::Files(e) => e.into(),
