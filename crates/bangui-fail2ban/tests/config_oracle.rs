@@ -411,41 +411,6 @@ fn stream_corners(dir: &Path) -> String {
     )
 }
 
-/// Compiles every `failregex`, `ignoreregex` and `prefregex` a stream gives fail2ban, with the
-/// jail's `usedns` and `maxlines`; returns how many.
-fn every_expression_compiles(stream: &[Value]) -> usize {
-    use bangui_fail2ban::config::regex::compile;
-    let setting = |jail: &Value, name: &str| {
-        stream
-            .iter()
-            .find(|c| c[0] == "set" && &c[1] == jail && c[2] == name)
-            .map(|c| c[3].clone())
-    };
-    let mut count = 0;
-    for command in stream {
-        let kind = command[2].as_str().unwrap_or_default();
-        if !matches!(kind, "addfailregex" | "addignoreregex" | "prefregex") {
-            continue;
-        }
-        let jail = &command[1];
-        let use_dns = setting(jail, "usedns").and_then(|v| v.as_str().map(str::to_owned));
-        let multiline = setting(jail, "maxlines")
-            .is_some_and(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()).unwrap_or(1) > 1);
-        let expressions: Vec<&str> = match &command[3] {
-            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            Value::String(one) => vec![one.as_str()],
-            _ => Vec::new(),
-        };
-        for expression in expressions {
-            if let Err(e) = compile(expression, use_dns.as_deref().unwrap_or("warn"), multiline) {
-                panic!("[{jail}] {kind}: {e}");
-            }
-            count += 1;
-        }
-    }
-    count
-}
-
 /// The commands of jail `name` in a stream (its `add`, `set`, `multi-set` and `start`).
 fn commands_of<'a>(stream: &'a [Value], name: &str) -> Vec<&'a Value> {
     stream.iter().filter(|c| c[1] == name).collect()
@@ -529,7 +494,13 @@ fn the_start_commands_of_every_jail_equal_what_fail2ban_client_d_prints() {
         names.len()
     );
     // Every expression of every stock filter, as fail2ban would load it, compiles here too.
-    let compiled = every_expression_compiles(&theirs);
+    let expressions = bangui_fail2ban::config::regex::expressions(&theirs);
+    for e in &expressions {
+        if let Err(error) = e.compile() {
+            panic!("[{}] {} {}: {error}", e.jail, e.option, e.number);
+        }
+    }
+    let compiled = expressions.len();
     println!("{compiled} filter expressions of the stock jails compile as fail2ban's");
     assert!(compiled > 200, "{compiled}");
     assert!(

@@ -17,7 +17,6 @@ use bangui_core::JailName;
 use bangui_fail2ban::config::edit::{edit_options, parses};
 use bangui_fail2ban::config::guard::check_jail_option;
 use bangui_fail2ban::config::jails::{Host, jails};
-use bangui_fail2ban::config::stream::commands_of_jail;
 use bangui_fail2ban::config::{ConfigFiles, ConfigSet, LocalConfigDir};
 use bangui_store::runtime_state::PendingActivation;
 
@@ -407,7 +406,6 @@ impl Runtime {
                 &file,
                 before.as_deref(),
                 &after,
-                &host,
                 &running_before,
                 actor,
             )
@@ -424,13 +422,12 @@ impl Runtime {
         file: &str,
         before: Option<&str>,
         after: &str,
-        host: &Host,
         running_before: &BTreeSet<String>,
         actor: &str,
     ) -> Result<JailChanged, ActivationError> {
         let name = jail.as_str().to_owned();
         let was_running = running_before.contains(&name);
-        let dir = self.settings().config_dir.clone();
+        // Checked before it was written (`validation`): what remains is fail2ban's own word.
         self.write_with_revision(file, before, Some(after), actor, change.name())
             .await?;
         #[cfg(debug_assertions)]
@@ -438,37 +435,6 @@ impl Runtime {
             // Tests only (debug builds): a worker dying at the worst moment.
             std::process::exit(137);
         }
-        if change != JailChange::Deactivate {
-            let (d, h, n) = (dir.clone(), host.clone(), name.clone());
-            let check = self
-                .files_blocking(move || commands_of_jail(&LocalConfigDir::new(&d), &h, &n))
-                .await?;
-            let problem = match check {
-                Err(e) => Some(e.to_string()),
-                Ok(Err(skipped)) => Some(skipped),
-                Ok(Ok(commands)) => {
-                    let systemd = commands
-                        .first()
-                        .and_then(|c| c[2].as_str())
-                        .is_some_and(|b| b.starts_with("systemd"));
-                    let logs = commands.iter().any(|c| c[2] == "addlogpath");
-                    (!systemd && !logs).then(|| {
-                        format!("no log file of [{name}] exists: fail2ban would not start it (or reload at all)")
-                    })
-                }
-            };
-            if let Some(message) = problem {
-                self.write_with_revision(file, Some(after), before, actor, "rollback")
-                    .await?;
-                let hint = hint_for(&message);
-                return Err(ActivationError::Rejected {
-                    message,
-                    hint,
-                    errors: Vec::new(),
-                });
-            }
-        }
-
         // fail2ban takes the change, or the file goes back.
         let applied = match change {
             JailChange::Deactivate => self

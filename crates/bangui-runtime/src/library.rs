@@ -10,7 +10,7 @@ use bangui_fail2ban::config::edit::{edit_options, parses};
 use bangui_fail2ban::config::regex::compile;
 use bangui_fail2ban::config::{ConfigFiles, ConfigSet, LocalConfigDir, Source};
 
-use crate::config_files::{ConfigPath, FileChangeError, MAX_FILE_BYTES};
+use crate::config_files::{ConfigPath, FileChangeError};
 use crate::{Runtime, RuntimeError};
 
 /// Filters or actions.
@@ -101,6 +101,12 @@ impl From<RuntimeError> for LibraryError {
     fn from(e: RuntimeError) -> Self {
         Self::Files(e.into())
     }
+}
+
+/// The `.local` of filter `name` (a name [`valid_name`] accepts).
+fn local_of(name: &str) -> Result<ConfigPath, LibraryError> {
+    ConfigPath::parse("filter.d", &format!("{name}.local"))
+        .ok_or_else(|| LibraryError::Invalid(ConfigPath::RULES.into()))
 }
 
 /// A filter name bangui writes: letters, digits, `-`, `_`, `.` (not first), at most 64.
@@ -322,7 +328,7 @@ impl Runtime {
             return Err(LibraryError::Exists(name.to_owned()));
         }
         let text = edit_options("", "Definition", &draft_values(draft));
-        self.write_filter_local(name, None, &text, actor, "create")
+        self.create_config_file(&local_of(name)?, &text, actor)
             .await?;
         self.filter_item(name).await
     }
@@ -339,37 +345,36 @@ impl Runtime {
             return Err(LibraryError::Invalid("nothing to change".into()));
         }
         let item = self.filter_item(name).await?;
-        let path = format!("filter.d/{name}.local");
-        let root = self.settings().config_dir.clone();
-        let p = path.clone();
-        let before = self
-            .files_blocking(move || {
-                LocalConfigDir::new(&root)
-                    .read(&p)
-                    .map_err(|e| RuntimeError::Config(format!("{p}: {e}")))
-            })
-            .await??
-            .map(String::from_utf8)
-            .transpose()
-            .map_err(|_| FileChangeError::NotText(path.clone()))?;
+        let path = local_of(name)?;
+        // Written over the version read here (If-Match), as the file editor writes it.
+        let current = match self.config_file(&path).await {
+            Ok(file) => Some(file),
+            Err(FileChangeError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
         let after = edit_options(
-            before.as_deref().unwrap_or(""),
+            current.as_ref().map_or("", |f| f.content.as_str()),
             "Definition",
             &draft_values(draft),
         );
         if !parses(&after) {
             return Err(LibraryError::Invalid(format!(
-                "{path} would not parse after the change; fix it in the file editor"
+                "{} would not parse after the change; fix it in the file editor",
+                path.path()
             )));
         }
-        let action = if item.local.is_some() {
-            "edit"
-        } else {
-            "create"
+        match current {
+            Some(file) => {
+                let tag = format!("\"{}\"", file.etag);
+                self.save_config_file(&path, &after, Some(&tag), actor)
+                    .await?
+            }
+            None => self.create_config_file(&path, &after, actor).await?,
         };
-        self.write_filter_local(name, before.as_deref(), &after, actor, action)
-            .await?;
-        self.filter_item(name).await
+        Ok(LibraryItem {
+            local: Some(path.path()),
+            ..item
+        })
     }
 
     /// Deletes a filter's `.local` (a stock `.conf` is never deleted); refused while a jail
@@ -418,27 +423,6 @@ impl Runtime {
             .into_iter()
             .find(|i| i.name == name)
             .ok_or_else(missing)
-    }
-
-    async fn write_filter_local(
-        &self,
-        name: &str,
-        before: Option<&str>,
-        after: &str,
-        actor: &str,
-        action: &str,
-    ) -> Result<(), LibraryError> {
-        if after.len() > MAX_FILE_BYTES {
-            return Err(FileChangeError::TooLarge(after.len()).into());
-        }
-        let path = ConfigPath::parse("filter.d", &format!("{name}.local"))
-            .ok_or_else(|| LibraryError::Invalid(ConfigPath::RULES.into()))?;
-        let lock = self.config_write_lock().await?;
-        let result = self
-            .write_with_revision(&path.path(), before, Some(after), actor, action)
-            .await;
-        self.redis().unlock(lock).await?;
-        Ok(result?)
     }
 }
 

@@ -7,11 +7,10 @@ use bangui_core::JailName;
 use bangui_fail2ban::config::edit::{edit_options, parses};
 use bangui_fail2ban::config::files::WithFile;
 use bangui_fail2ban::config::guard::{check_jail_option, is_time};
-use bangui_fail2ban::config::jails::{Host, Typed, jails};
-use bangui_fail2ban::config::regex::compile;
-use bangui_fail2ban::config::stream::commands_of_jail;
+use bangui_fail2ban::config::jails::{Host, Typed, jail};
+use bangui_fail2ban::config::regex::expressions;
+use bangui_fail2ban::config::stream::commands_of_jail_in;
 use bangui_fail2ban::config::{ConfigFiles, ConfigSet, LocalConfigDir};
-use serde_json::Value;
 
 use crate::activation::{ActivationError, OptionChange};
 use crate::{Runtime, RuntimeError};
@@ -66,17 +65,13 @@ pub fn validate(
     if !set.has_section(name) {
         return Ok(None);
     }
-    let jail = jails(&mut set, host)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, j)| j);
-    let jail = match jail {
-        Some(Ok(jail)) => jail,
-        Some(Err(e)) => {
+    host.merge_into(&mut set);
+    let jail = match jail(&set, name) {
+        Ok(jail) => jail,
+        Err(e) => {
             found.error(None, e.to_string());
             return Ok(Some(found));
         }
-        None => return Ok(None),
     };
     for (option, setting) in &jail.settings {
         if let Some(w) = &setting.warning {
@@ -115,7 +110,7 @@ pub fn validate(
     }
 
     // As fail2ban's client would send it (with the jail enabled).
-    let commands = match commands_of_jail(files, host, name)
+    let commands = match commands_of_jail_in(&mut set, files, host, name)
         .map_err(|e| RuntimeError::Config(e.to_string()))?
     {
         Ok(commands) => commands,
@@ -124,38 +119,10 @@ pub fn validate(
             return Ok(Some(found));
         }
     };
-    let setting = |key: &str| {
-        commands
-            .iter()
-            .find(|c| c[0] == "set" && c[2] == key)
-            .map(|c| c[3].clone())
-    };
-    let use_dns = setting("usedns")
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "warn".into());
-    let multiline = setting("maxlines").is_some_and(|v| {
-        v.as_i64()
-            .or_else(|| v.as_str()?.trim().parse().ok())
-            .unwrap_or(1)
-            > 1
-    });
-    for command in &commands {
-        let kind = command[2].as_str().unwrap_or_default();
-        let option = match kind {
-            "addfailregex" => "failregex",
-            "addignoreregex" => "ignoreregex",
-            "prefregex" => "prefregex",
-            _ => continue,
-        };
-        let expressions: Vec<&str> = match &command[3] {
-            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            Value::String(one) => vec![one.as_str()],
-            _ => Vec::new(),
-        };
-        for (at, expression) in expressions.iter().enumerate() {
-            if let Err(e) = compile(expression, &use_dns, multiline) {
-                found.error(Some(option), format!("{option} {}: {e}", at + 1));
-            }
+    for expression in expressions(&commands) {
+        if let Err(e) = expression.compile() {
+            let option = expression.option;
+            found.error(Some(option), format!("{option} {}: {e}", expression.number));
         }
     }
     if !journal && !commands.iter().any(|c| c[2] == "addlogpath") && !jail.logpaths.is_empty() {
@@ -198,6 +165,12 @@ impl Runtime {
                     confpath: dir.display().to_string(),
                 };
                 let files = LocalConfigDir::new(&dir);
+                // The jail must be configured already: the probe would add its section.
+                let set = ConfigSet::read(&files, "jail")
+                    .map_err(|e| RuntimeError::Config(e.to_string()))?;
+                if !set.has_section(&name) {
+                    return Ok(None);
+                }
                 let file = format!("jail.d/{name}.local");
                 let before = files
                     .read(&file)
@@ -214,7 +187,8 @@ impl Runtime {
     }
 }
 
-/// [`validate`] with the jail's `jail.d/<name>.local` holding `text` (and `enabled = true`).
+/// [`validate`] with the jail's `jail.d/<name>.local` holding `text` (and `enabled = true`);
+/// the jail must be configured (the caller checked).
 pub(crate) fn validate_with(
     files: &dyn ConfigFiles,
     host: &Host,
@@ -223,11 +197,6 @@ pub(crate) fn validate_with(
     missing_logs_block: bool,
 ) -> Result<Option<Validation>, RuntimeError> {
     let file = format!("jail.d/{name}.local");
-    // The jail must be configured already: the probe below would add its section.
-    let set = ConfigSet::read(files, "jail").map_err(|e| RuntimeError::Config(e.to_string()))?;
-    if !set.has_section(name) {
-        return Ok(None);
-    }
     let probe = edit_options(text, name, &[("enabled", Some(vec!["true".into()]))]);
     if !parses(&probe) {
         let mut v = Validation::default();

@@ -349,7 +349,7 @@ async fn an_activation_whose_worker_dies_halfway_is_rolled_back_by_the_health_pr
         .iter()
         .map(|r| r["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["recovery", "activate"], "{}", history.body);
+    assert_eq!(actions, ["recovery", "activate"], "{actions:?}");
 }
 
 /// Editing a running jail's options, its log paths and its filter, checking a change without
@@ -606,24 +606,10 @@ async fn a_jail_is_edited_checked_and_deactivated_through_its_local_file() {
         (&seen["enabled"], &seen["running"]),
         (&json!(false), &json!(false))
     );
-    let history = caller
-        .get(
-            &a,
-            "/config/files/jail.d/test.local/revisions",
-            Some(&cookie),
-        )
-        .await;
-    let actions: Vec<&str> = history.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
+    let actions = common::revision_actions(&caller, &a, &cookie, "jail.d/test.local").await;
     assert_eq!(
         actions,
-        ["deactivate", "edit", "edit", "edit", "edit", "edit"],
-        "{}",
-        history.body
+        ["deactivate", "edit", "edit", "edit", "edit", "edit"]
     );
     // And back.
     let on = caller

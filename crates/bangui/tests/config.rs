@@ -325,20 +325,8 @@ async fn filters_are_listed_created_edited_assigned_and_deleted() {
     let gone = delete(b.clone()).await;
     assert_eq!(gone.status.as_u16(), 204, "{}", gone.body);
     assert!(!conf.join("filter.d/mine.local").exists());
-    let history = caller
-        .get(
-            &a,
-            "/config/files/filter.d/mine.local/revisions",
-            Some(&cookie),
-        )
-        .await;
-    let actions: Vec<&str> = history.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions, ["delete", "edit", "create"], "{}", history.body);
+    let actions = common::revision_actions(&caller, &a, &cookie, "filter.d/mine.local").await;
+    assert_eq!(actions, ["delete", "edit", "create"], "{actions:?}");
     // A stock filter has no .local to delete.
     let stock = caller
         .send(

@@ -114,8 +114,8 @@ impl Guard {
                 .push(value.raw.clone());
         }
         Self {
-            fed: referred_from(set, is_action_line),
-            paths: referred_from(set, |k| k == "logpath"),
+            fed: referred_from(&values, is_action_line),
+            paths: referred_from(&values, |k| k == "logpath"),
             known,
             values,
         }
@@ -241,25 +241,29 @@ impl Guard {
 
 /// The options the values of the options `from` picks refer to, transitively (`logpath`
 /// itself included when `from` picks it).
-fn referred_from(set: &ConfigSet, from: impl Fn(&str) -> bool) -> BTreeSet<String> {
+fn referred_from(
+    values: &std::collections::HashMap<String, Vec<String>>,
+    from: impl Fn(&str) -> bool,
+) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     let mut todo: Vec<String> = Vec::new();
-    for (_, key, value) in set.all_raw() {
+    for (key, raws) in values {
         if from(key) {
-            todo.extend(references(&value.raw));
+            todo.extend(raws.iter().flat_map(|raw| references(raw)));
             if !is_action_line(key) {
-                found.insert(key.to_owned());
+                found.insert(key.clone());
             }
         }
     }
     while let Some(name) = todo.pop() {
-        if !found.insert(name.clone()) {
-            continue;
-        }
-        for (_, key, value) in set.all_raw() {
-            if key == name {
-                todo.extend(references(&value.raw));
-            }
+        if found.insert(name.clone()) {
+            todo.extend(
+                values
+                    .get(&name)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|raw| references(raw)),
+            );
         }
     }
     found

@@ -121,16 +121,23 @@ pub struct Host {
     pub confpath: String,
 }
 
+impl Host {
+    /// What fail2ban's client adds to `[DEFAULT]` before reading jails.
+    pub fn merge_into(&self, set: &mut ConfigSet) {
+        set.merge_defaults([
+            ("fail2ban_version", self.version.as_str()),
+            ("fail2ban_confpath", self.confpath.as_str()),
+        ]);
+    }
+}
+
 /// Every jail section of `jail` (read with [`ConfigSet::read`]), by name; a jail whose values
 /// cannot be interpolated comes with the error fail2ban would stop at.
 pub fn jails(
     set: &mut ConfigSet,
     host: &Host,
 ) -> Vec<(String, Result<JailConfig, InterpolationError>)> {
-    set.merge_defaults([
-        ("fail2ban_version", host.version.as_str()),
-        ("fail2ban_confpath", host.confpath.as_str()),
-    ]);
+    host.merge_into(set);
     let names: Vec<String> = set
         .sections()
         .filter(|s| *s != "INCLUDES")

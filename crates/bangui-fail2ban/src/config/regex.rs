@@ -221,6 +221,73 @@ pub fn compile(regex: &str, use_dns: &str, multiline: bool) -> Result<FailRegex,
     Ok(FailRegex { resolved, regex })
 }
 
+/// One expression a stream of start commands gives fail2ban for a jail, with the settings it
+/// is compiled with (the jail's `usedns`, and multi-line when `maxlines` > 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expression<'a> {
+    pub jail: &'a str,
+    /// `failregex`, `ignoreregex` or `prefregex`.
+    pub option: &'static str,
+    /// 1-based, within the option.
+    pub number: usize,
+    pub text: &'a str,
+    pub use_dns: &'a str,
+    pub multiline: bool,
+}
+
+impl Expression<'_> {
+    pub fn compile(&self) -> Result<FailRegex, String> {
+        compile(self.text, self.use_dns, self.multiline)
+    }
+}
+
+/// Every `addfailregex`, `addignoreregex` and `prefregex` of `commands` (fail2ban's start
+/// commands, as `config::stream` gives them).
+pub fn expressions(commands: &[serde_json::Value]) -> Vec<Expression<'_>> {
+    use serde_json::Value;
+    let setting = |jail: &Value, name: &str| {
+        commands
+            .iter()
+            .find(|c| c[0] == "set" && &c[1] == jail && c[2] == name)
+            .map(|c| &c[3])
+    };
+    let mut found = Vec::new();
+    for command in commands {
+        let option = match command[2].as_str() {
+            Some("addfailregex") => "failregex",
+            Some("addignoreregex") => "ignoreregex",
+            Some("prefregex") => "prefregex",
+            _ => continue,
+        };
+        let jail = &command[1];
+        let use_dns = setting(jail, "usedns")
+            .and_then(Value::as_str)
+            .unwrap_or("warn");
+        let multiline = setting(jail, "maxlines").is_some_and(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str()?.trim().parse().ok())
+                .unwrap_or(1)
+                > 1
+        });
+        let texts: Vec<&str> = match &command[3] {
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            Value::String(one) => vec![one.as_str()],
+            _ => Vec::new(),
+        };
+        for (at, text) in texts.into_iter().enumerate() {
+            found.push(Expression {
+                jail: jail.as_str().unwrap_or_default(),
+                option,
+                number: at + 1,
+                text,
+                use_dns,
+                multiline,
+            });
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

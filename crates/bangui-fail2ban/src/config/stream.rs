@@ -559,10 +559,7 @@ impl Library<'_> {
 /// jail read without error. Jails that fail2ban would skip give `config-error` commands.
 pub fn start_commands(files: &dyn ConfigFiles, host: &Host) -> Result<Vec<Value>, StreamError> {
     let mut set = ConfigSet::read(files, "jail")?;
-    set.merge_defaults([
-        ("fail2ban_version", host.version.as_str()),
-        ("fail2ban_confpath", host.confpath.as_str()),
-    ]);
+    host.merge_into(&mut set);
     let mut library = Library {
         files,
         sets: HashMap::new(),
@@ -602,10 +599,17 @@ pub fn commands_of_jail(
     jail: &str,
 ) -> Result<Result<Vec<Value>, String>, StreamError> {
     let mut set = ConfigSet::read(files, "jail")?;
-    set.merge_defaults([
-        ("fail2ban_version", host.version.as_str()),
-        ("fail2ban_confpath", host.confpath.as_str()),
-    ]);
+    host.merge_into(&mut set);
+    commands_of_jail_in(&mut set, files, host, jail)
+}
+
+/// [`commands_of_jail`] on a configuration already read (with [`Host::merge_into`]).
+pub fn commands_of_jail_in(
+    set: &mut ConfigSet,
+    files: &dyn ConfigFiles,
+    host: &Host,
+    jail: &str,
+) -> Result<Result<Vec<Value>, String>, StreamError> {
     if !set.has_section(jail) {
         return Ok(Err(format!("no jail [{jail}] in the configuration")));
     }
@@ -614,7 +618,7 @@ pub fn commands_of_jail(
         sets: HashMap::new(),
         parsed: FileCache::default(),
     };
-    Ok(match jail_commands(&mut set, &mut library, jail, host)? {
+    Ok(match jail_commands(set, &mut library, jail, host)? {
         None => Err(format!("[{jail}] is not enabled")),
         Some(Ok(commands)) => Ok(commands),
         Some(Err(JailDefError(e))) => Err(e),

@@ -411,3 +411,25 @@ pub async fn assert_answers(
         );
     }
 }
+
+/// The actions of a configuration file's revisions, newest first (`edit`, `create`, …).
+pub async fn revision_actions(
+    caller: &Caller,
+    base: &str,
+    cookie: &str,
+    path: &str,
+) -> Vec<String> {
+    let history = caller
+        .get(
+            base,
+            &format!("/config/files/{path}/revisions"),
+            Some(cookie),
+        )
+        .await;
+    history.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("revisions of {path}: {}", history.body))
+        .iter()
+        .map(|r| r["action"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
