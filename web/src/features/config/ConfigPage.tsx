@@ -25,6 +25,7 @@ import {
   TableRow,
   Text,
   makeStyles,
+  mergeClasses,
   tokens,
 } from "@fluentui/react-components";
 import { ApiError, messageOf, type Schemas } from "../../api/client";
@@ -44,10 +45,14 @@ import { useDeactivate, useConfigFile, useConfigFiles, useConfigJails, useFail2b
 const useStyles = makeStyles({
   card: { padding: tokens.spacingHorizontalM, gap: tokens.spacingVerticalM, minWidth: 0, marginTop: tokens.spacingVerticalM },
   scroll: { overflowX: "auto" },
-  table: { minWidth: "640px" },
+  table: { minWidth: "640px", "@media (max-width: 600px)": { minWidth: "0" } },
   mono: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, overflowWrap: "anywhere" },
   editorBox: { display: "grid", gridTemplateColumns: "minmax(220px, 1fr) 3fr", gap: tokens.spacingHorizontalL, "@media (max-width: 900px)": { gridTemplateColumns: "1fr" } },
   fileList: { listStyleType: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXXS, maxHeight: "480px", overflowY: "auto" },
+  // At phone width the tabs scroll on their own, and the jails table keeps name, state and
+  // actions (filter and log paths are in the edit dialog).
+  tabs: { overflowX: "auto", maxWidth: "100%" },
+  wide: { "@media (max-width: 600px)": { display: "none" } },
   actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
   row: { display: "flex", gap: tokens.spacingHorizontalM, flexWrap: "wrap", alignItems: "start" },
   log: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, whiteSpace: "pre-wrap", overflowWrap: "anywhere", margin: 0, maxHeight: "560px", overflowY: "auto" },
@@ -60,19 +65,22 @@ const TABS = ["jails", "filters", "actions", "files", "server", "log"] as const;
 type TabName = (typeof TABS)[number];
 
 export function ConfigPage() {
+  const s = useStyles();
   const [params, setParams] = useUrlParams();
   const tab: TabName = TABS.find((t) => t === params.get("tab")) ?? "jails";
   return (
     <>
       <PageHeader title="Configuration" />
-      <TabList selectedValue={tab} onTabSelect={(_, d) => setParams({ tab: d.value as string, item: undefined })} aria-label="Configuration sections">
-        <Tab value="jails">Jails</Tab>
-        <Tab value="filters">Filters</Tab>
-        <Tab value="actions">Actions</Tab>
-        <Tab value="files">Files</Tab>
-        <Tab value="server">Server</Tab>
-        <Tab value="log">Log</Tab>
-      </TabList>
+      <div className={s.tabs}>
+        <TabList selectedValue={tab} onTabSelect={(_, d) => setParams({ tab: d.value as string, item: undefined })} aria-label="Configuration sections">
+          <Tab value="jails">Jails</Tab>
+          <Tab value="filters">Filters</Tab>
+          <Tab value="actions">Actions</Tab>
+          <Tab value="files">Files</Tab>
+          <Tab value="server">Server</Tab>
+          <Tab value="log">Log</Tab>
+        </TabList>
+      </div>
       {tab === "jails" && <JailsTab />}
       {tab === "filters" && <LibraryTab key="filters" kind="filters" />}
       {tab === "actions" && <LibraryTab key="actions" kind="actions" />}
@@ -112,8 +120,8 @@ function JailsTab() {
                   <TableRow>
                     <TableHeaderCell>Jail</TableHeaderCell>
                     <TableHeaderCell>State</TableHeaderCell>
-                    <TableHeaderCell>Filter</TableHeaderCell>
-                    <TableHeaderCell>Log paths</TableHeaderCell>
+                    <TableHeaderCell className={s.wide}>Filter</TableHeaderCell>
+                    <TableHeaderCell className={s.wide}>Log paths</TableHeaderCell>
                     <TableHeaderCell>
                       <span className="visually-hidden">Actions</span>
                     </TableHeaderCell>
@@ -130,8 +138,8 @@ function JailsTab() {
                             {st.label}
                           </Badge>
                         </TableCell>
-                        <TableCell className={s.mono}>{j.filter ? (j.filter.name ?? j.filter.error) : "—"}</TableCell>
-                        <TableCell className={s.mono}>{j.logpaths.map((l) => l.pattern).join(", ") || "—"}</TableCell>
+                        <TableCell className={mergeClasses(s.mono, s.wide)}>{j.filter ? (j.filter.name ?? j.filter.error) : "—"}</TableCell>
+                        <TableCell className={mergeClasses(s.mono, s.wide)}>{j.logpaths.map((l) => l.pattern).join(", ") || "—"}</TableCell>
                         <TableCell>
                           <div className={s.actions}>
                             {!j.running && !j.error && (

@@ -36,11 +36,13 @@ import { useDeleteFilter, useLibrary, useLibraryItem, useSaveFilter, type Librar
 const useStyles = makeStyles({
   card: { padding: tokens.spacingHorizontalM, gap: tokens.spacingVerticalM, minWidth: 0, marginTop: tokens.spacingVerticalM },
   layout: { display: "grid", gridTemplateColumns: "minmax(260px, 1fr) 2fr", gap: tokens.spacingHorizontalL, "@media (max-width: 900px)": { gridTemplateColumns: "1fr" } },
-  list: { maxHeight: "560px", overflowY: "auto", minWidth: 0 },
-  badges: { display: "flex", gap: tokens.spacingHorizontalXS, flexWrap: "wrap" },
+  list: { maxHeight: "560px", overflowY: "auto", overflowX: "auto", minWidth: 0 },
+  badges: { display: "flex", gap: tokens.spacingHorizontalXS, flexWrap: "wrap", minWidth: "120px" },
   mono: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, overflowWrap: "anywhere", whiteSpace: "pre-wrap" },
   row: { display: "flex", gap: tokens.spacingHorizontalM, flexWrap: "wrap", alignItems: "center" },
   scroll: { overflowX: "auto" },
+  // At phone width the section goes (most options are in [Definition]).
+  wide: { "@media (max-width: 600px)": { display: "none" } },
   textarea: { fontFamily: tokens.fontFamilyMonospace, minHeight: "120px" },
 });
 
@@ -168,7 +170,7 @@ function LibraryDetail({ kind, name, onGone }: { kind: LibraryKind; name: string
                 <Table size="small" aria-label={`Options of ${name}`}>
                   <TableHeader>
                     <TableRow>
-                      <TableHeaderCell>Section</TableHeaderCell>
+                      <TableHeaderCell className={s.wide}>Section</TableHeaderCell>
                       <TableHeaderCell>Option</TableHeaderCell>
                       <TableHeaderCell>Value</TableHeaderCell>
                       <TableHeaderCell>From</TableHeaderCell>
@@ -177,7 +179,7 @@ function LibraryDetail({ kind, name, onGone }: { kind: LibraryKind; name: string
                   <TableBody>
                     {detail.options.map((o) => (
                       <TableRow key={`${o.section}/${o.name}`}>
-                        <TableCell>{o.section}</TableCell>
+                        <TableCell className={s.wide}>{o.section}</TableCell>
                         <TableCell>{o.name}</TableCell>
                         <TableCell className={s.mono}>{o.value}</TableCell>
                         <TableCell className={s.mono}>
