@@ -44,6 +44,7 @@ test: deps ui
 bench: deps ui
 	$(CARGO) bench -p bangui-fail2ban --bench ban_throughput
 	$(CARGO) bench -p bangui-fail2ban --bench config_at_scale
+	$(CARGO) bench -p bangui-fail2ban --bench filter_test
 	$(CARGO) bench -p bangui-runtime --bench log_tail
 	$(CARGO) bench -p bangui --bench session_check
 	$(CARGO) bench -p bangui --bench jails_at_scale

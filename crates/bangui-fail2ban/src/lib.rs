@@ -18,6 +18,7 @@ mod client;
 pub mod config;
 pub mod database;
 mod error;
+pub mod filter;
 pub mod pickle;
 pub mod protocol;
 pub mod transport;

@@ -13,6 +13,7 @@ use regex::{Captures, Regex};
 
 const IP_4: &str = r"(?:\d{1,3}\.){3}\d{1,3}";
 const IP_6: &str = r"(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):)";
+const IP_6_NO_LOOKBEHIND: &str = r"(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|:)";
 
 static FTAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"</?[\w\-]+/?>").expect("a constant pattern"));
@@ -113,9 +114,22 @@ pub fn resolve_tags(regex: &str, use_dns: &str) -> String {
     out
 }
 
+/// How Python's `$` is spelled for fancy-regex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dollar {
+    /// Multi-line mode: before any newline, as in fancy-regex.
+    Multiline,
+    /// At the end, or before a newline that ends the text (`(?=\n?\z)`).
+    Python,
+    /// The text is one line ending with a newline (fail2ban's buffer for `maxlines = 1`):
+    /// Python's `$` is then exactly a multi-line `$`, which needs no look-ahead.
+    SingleLine,
+}
+
 /// Python's spelling → fancy-regex's where they differ: `\Z` is `\z`; a `{` that does not
-/// start a repetition is a literal; unknown escapes of punctuation are the character.
-fn translate(python: &str) -> String {
+/// start a repetition is a literal; unknown escapes of punctuation are the character; `\<`,
+/// `\>` are the characters; `(?(name)…)` tests a named group; `$` as [`Dollar`] says.
+pub(crate) fn translate(python: &str, dollar: Dollar) -> String {
     let chars: Vec<char> = python.chars().collect();
     let mut out = String::with_capacity(python.len());
     let mut i = 0;
@@ -127,6 +141,8 @@ fn translate(python: &str) -> String {
                 let next = chars[i + 1];
                 match next {
                     'Z' if !in_class => out.push_str(r"\z"),
+                    // Word boundaries in fancy-regex, the characters themselves in Python.
+                    '<' | '>' => out.push(next),
                     _ => {
                         out.push('\\');
                         out.push(next);
@@ -151,6 +167,22 @@ fn translate(python: &str) -> String {
             '[' if in_class => out.push_str(r"\["),
             ']' if in_class => {
                 in_class = false;
+                out.push(c);
+            }
+            '$' if !in_class && dollar == Dollar::Python => out.push_str(r"(?=\n?\z)"),
+            '$' if !in_class && dollar == Dollar::SingleLine => out.push_str("(?m:$)"),
+            // Python's `(?(name)yes|no)` is fancy-regex's `(?(<name>)yes|no)`.
+            '(' if !in_class && chars[i + 1..].starts_with(&['?', '(']) => {
+                let name: String = chars[i + 3..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric() || **c == '_')
+                    .collect();
+                let closed = chars.get(i + 3 + name.chars().count()) == Some(&')');
+                if closed && name.chars().next().is_some_and(|c| !c.is_ascii_digit()) {
+                    out.push_str(&format!("(?(<{name}>)"));
+                    i += 4 + name.chars().count();
+                    continue;
+                }
                 out.push(c);
             }
             '{' if !in_class && !starts_repetition(&chars[i..]) => out.push_str(r"\{"),
@@ -197,6 +229,18 @@ pub struct FailRegex {
 /// Compiles `regex` as fail2ban's `Regex(regex, multiline, useDns=use_dns)` does, or says why
 /// fail2ban could not (an empty expression, a syntax error, a group defined twice).
 pub fn compile(regex: &str, use_dns: &str, multiline: bool) -> Result<FailRegex, String> {
+    compile_with(regex, use_dns, multiline, false)
+}
+
+/// [`compile`] for searching fail2ban's buffer of one line (`maxlines = 1`) when
+/// `single_line`: the same matches, found without the look-arounds Python's `$` and `<HOST>`
+/// would otherwise need (which fancy-regex runs in its slower backtracking VM).
+pub(crate) fn compile_with(
+    regex: &str,
+    use_dns: &str,
+    multiline: bool,
+    single_line: bool,
+) -> Result<FailRegex, String> {
     let resolved = resolve_tags(regex, use_dns);
     if resolved.trim_start().is_empty() {
         return Err("Cannot add empty regex".into());
@@ -205,7 +249,15 @@ pub fn compile(regex: &str, use_dns: &str, multiline: bool) -> Result<FailRegex,
     if multiline {
         pattern.push_str("(?m)");
     }
-    pattern.push_str(&translate(&resolved));
+    let dollar = match (multiline, single_line) {
+        (true, _) => Dollar::Multiline,
+        (false, true) => Dollar::SingleLine,
+        (false, false) => Dollar::Python,
+    };
+    // The look-behind ending `<IP6>` always holds where it is tried (every repetition before
+    // it ends with `:`), so it can go.
+    let translated = translate(&resolved, dollar).replace(IP_6, IP_6_NO_LOOKBEHIND);
+    pattern.push_str(&translated);
     let regex = fancy_regex::RegexBuilder::new(&pattern)
         .build()
         .map_err(|e| format!("Unable to compile regular expression '{resolved}': {e}"))?;
@@ -326,6 +378,10 @@ mod tests {
         for bad in ["^(unclosed <HOST>", "<HOST> and <HOST>", "   ", "*x"] {
             assert!(compile(bad, "yes", false).is_err(), "{bad}");
         }
+        // Python's conditionals on a named group.
+        let c = compile(r"^(?P<a>x )?(?(a)y|z)$", "yes", false).unwrap();
+        assert!(c.regex.is_match("x y\n").unwrap() && c.regex.is_match("z").unwrap());
+        assert!(!c.regex.is_match("x z").unwrap());
         let m = compile("^from <ADDR>$", "yes", false).unwrap();
         let caps = m.regex.captures("from 2001:db8::1").unwrap().unwrap();
         assert_eq!(caps.name("ip6").unwrap().as_str(), "2001:db8::1");

@@ -201,6 +201,23 @@ impl Definition {
         }
     }
 
+    /// `FilterReader.applyAutoOptions(backend)`: `logtype` from the backend unless set.
+    fn apply_auto_options(&mut self, backend: &str) {
+        let has_logtype = self
+            .init_opts
+            .get("logtype")
+            .is_some_and(|v| !py_str(v).is_empty() && !v.is_null())
+            || self.set.options("Definition", false).contains(&"logtype");
+        if !has_logtype {
+            let logtype = if backend.starts_with("systemd") {
+                "journal"
+            } else {
+                "file"
+            };
+            self.init_opts.insert("logtype".to_owned(), json!(logtype));
+        }
+    }
+
     /// `getOptions(pOpts, all)`.
     fn get_options(&mut self, p_opts: &Opts, all: bool) -> Result<(), InterpolationError> {
         let p = if self.init_opts.is_empty() {
@@ -625,6 +642,54 @@ pub fn commands_of_jail_in(
     })
 }
 
+/// What `fail2ban-regex` reads of a filter named `reference` (`name` or `name[arg=value, …]`,
+/// from `filter.d`): the commands its `FilterReader` gives for a jail named `jail`
+/// (expressions, `maxlines`, `datepattern`, …), or why it cannot read it.
+pub fn filter_commands(
+    files: &dyn ConfigFiles,
+    reference: &str,
+    jail: &str,
+) -> Result<Result<Vec<Value>, String>, StreamError> {
+    let r = match extract_options(reference) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Err(format!(
+                "Invalid filter definition {}: {e}",
+                super::jails::python_repr(reference)
+            )));
+        }
+    };
+    let mut library = Library {
+        files,
+        sets: HashMap::new(),
+        parsed: FileCache::default(),
+    };
+    let Some(set) = library.get(&format!("filter.d/{}", r.name))? else {
+        return Ok(Err(format!(
+            "Unable to read the filter {}",
+            super::jails::python_repr(&r.name)
+        )));
+    };
+    let init = r
+        .args
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let mut f = Definition::new(set, jail, init, FILTER_OPTIONS);
+    f.apply_auto_options("auto");
+    f.get_options(&Opts::new(), false)
+        .map_err(|error| StreamError::Interpolation {
+            jail: jail.to_owned(),
+            error,
+        })?;
+    let combined = f.combined(&[])?;
+    let mut stream = Vec::new();
+    if !combined.is_empty() {
+        fill_stream(&mut stream, &combined, jail);
+    }
+    Ok(Ok(stream))
+}
+
 /// `_configOpts1st`.
 fn first_options(set: &ConfigSet, jail: &str) -> Result<Opts, StreamError> {
     let first: Vec<(&str, Kind, Option<Value>)> = vec![
@@ -685,20 +750,7 @@ fn jail_commands(
             )))));
         };
         let mut f = Definition::new(filter_set, name, init, FILTER_OPTIONS);
-        // `applyAutoOptions`.
-        let has_logtype = f
-            .init_opts
-            .get("logtype")
-            .is_some_and(|v| !py_str(v).is_empty() && !v.is_null())
-            || f.set.options("Definition", false).contains(&"logtype");
-        if !has_logtype {
-            let logtype = if backend_first.starts_with("systemd") {
-                "journal"
-            } else {
-                "file"
-            };
-            f.init_opts.insert("logtype".to_owned(), json!(logtype));
-        }
+        f.apply_auto_options(&backend_first);
         f.get_options(&first, true).map_err(interpolation)?;
         let combined = f.combined(&[])?;
         let as_text: IndexMap<String, String> = combined
