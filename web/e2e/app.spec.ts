@@ -452,6 +452,36 @@ test("configuration: activation and its rollback, a raw edit conflict between tw
   await expect(page.getByRole("region", { name: "Filter from-browser" })).toContainText("filter.d/from-browser.local");
   await checkBothThemes(page, "config-filters");
 
+  // Assigned to a jail from here: checked, written to the jail's .local, and listed as its user.
+  const detailOf = page.getByRole("region", { name: "Filter from-browser" });
+  await detailOf.getByRole("combobox", { name: "Assign to a jail" }).click();
+  await page.getByRole("option", { name: "disabled-jail" }).click();
+  await detailOf.getByRole("button", { name: "Assign" }).click();
+  await expect(page.locator(".fui-Toast")).toContainText("disabled-jail uses from-browser");
+  await expect(filters.locator('tr[data-item="from-browser"]')).toContainText("disabled-jail");
+
+  // The new filter tried on pasted lines, then a draft of it: per line what fail2ban-regex says.
+  const tester = page.getByRole("region", { name: "Test from-browser" });
+  await tester.getByLabel("Log lines").fill("refused connect from 192.0.2.77\n2026-12-04 10:00:02 refused connect from 192.0.2.78\n# a comment is skipped");
+  await tester.getByRole("button", { name: "Run test" }).click();
+  const results = tester.getByRole("region", { name: "Test results" });
+  await expect(results.getByRole("status")).toContainText("2 tested");
+  await expect(results.getByRole("status")).toContainText("1 matched");
+  await expect(results.locator('tr[data-status="matched"]')).toContainText("192.0.2.77");
+  // The date is cut out before the expressions see the line: "^refused" misses it.
+  await expect(results.locator('tr[data-status="missed"]')).toContainText("192.0.2.78");
+  await tester.getByRole("switch", { name: /Try changed expressions/ }).click();
+  await expect(tester.getByLabel("failregex")).toHaveValue("^refused connect from <HOST>$");
+  await tester.getByLabel("failregex").fill("^\\s*refused connect from <HOST>$");
+  await tester.getByRole("button", { name: "Run test" }).click();
+  await expect(results.getByRole("status")).toContainText("2 matched");
+  await checkBothThemes(page, "config-filter-test");
+  // A jail's log outside the allowed directory: the reason, and the way out.
+  await page.goto("/config?tab=filters&item=bangui-test");
+  const jailLog = page.getByRole("region", { name: "Test bangui-test" });
+  await jailLog.getByRole("button", { name: "Run test" }).click();
+  await expect(jailLog.getByRole("alert")).toContainText("paste the lines");
+
   // Server settings as fail2ban answers them; its log is outside the allowed directory here.
   await page.goto("/config?tab=server");
   await expect(page.getByLabel("Log target")).toHaveValue(/fail2ban\.log$/);

@@ -82,6 +82,8 @@ error_codes! {
     /// fail2ban logs to syslog, the journal, stdout, or a file outside BANGUI_FAIL2BAN_LOG_DIR.
     Fail2banLogNotAFile = "fail2ban_log_not_a_file", BAD_REQUEST,
         "fail2ban does not log to a file bangui may read";
+    JailLogUnreadable = "jail_log_unreadable", BAD_REQUEST,
+        "the jail's log is not a file bangui may read (the journal, outside BANGUI_FAIL2BAN_LOG_DIR, none yet): paste the lines";
     /// fail2ban's client would not start the jail as configured; details.hint may say why.
     ActivationRejected = "activation_rejected", UNPROCESSABLE_ENTITY,
         "fail2ban would not start this jail as configured; nothing was changed";

@@ -19,6 +19,7 @@ pub mod blocklist;
 pub mod config;
 pub mod config_files;
 pub mod events;
+pub mod filter_test;
 pub mod geo;
 pub mod jails;
 pub mod library;

@@ -1,10 +1,11 @@
 //! fail2ban's server settings (log level and target, database purge age and match limit),
 //! read and set through its socket, and the tail of its own log file.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use bangui_fail2ban::ServerSettings;
+pub use bangui_fail2ban::config::files::tail_file as tail;
+use bangui_fail2ban::config::{ConfigFiles, LocalConfigDir};
 
 use crate::{Runtime, RuntimeError};
 
@@ -180,7 +181,9 @@ impl Runtime {
                 log_dir.display()
             )));
         };
-        tokio::task::spawn_blocking(move || tail(&real, lines, filter.as_deref(), SCAN_LIMIT))
+        let files = LocalConfigDir::new(&self.settings().config_dir);
+        let real = real.display().to_string();
+        tokio::task::spawn_blocking(move || files.tail(&real, lines, filter.as_deref(), SCAN_LIMIT))
             .await
             .map_err(|e| RuntimeError::Config(format!("reading the log stopped: {e}")))?
             .map(|(lines, truncated)| LogTail {
@@ -192,101 +195,9 @@ impl Runtime {
     }
 }
 
-/// The last `count` lines of `path` containing `filter`, oldest first, reading blocks from
-/// the end and at most `limit` bytes; and whether the limit cut the scan short.
-pub fn tail(
-    path: &Path,
-    count: usize,
-    filter: Option<&str>,
-    limit: u64,
-) -> std::io::Result<(Vec<String>, bool)> {
-    const BLOCK: u64 = 64 * 1024;
-    let mut file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    let mut end = size;
-    let mut found: Vec<String> = Vec::new();
-    // Bytes of the line that continues into the block read next (which lies before it).
-    let mut carry: Vec<u8> = Vec::new();
-    let mut first = true;
-    let keep = |line: &[u8], found: &mut Vec<String>| {
-        let text = String::from_utf8_lossy(line);
-        let text = text.strip_suffix('\r').unwrap_or(&text);
-        if filter.is_none_or(|f| text.contains(f)) {
-            found.push(text.to_owned());
-        }
-    };
-    while end > 0 && found.len() < count {
-        if size - end >= limit {
-            found.reverse();
-            return Ok((found, true));
-        }
-        let start = end.saturating_sub(BLOCK);
-        let mut block = vec![0; usize::try_from(end - start).unwrap_or(0)];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut block)?;
-        block.extend_from_slice(&carry);
-        let mut rest: &[u8] = &block;
-        // The file's last newline ends its last line; it does not start an empty one.
-        if first && rest.last() == Some(&b'\n') {
-            rest = &rest[..rest.len() - 1];
-        }
-        first = false;
-        while let Some(at) = rest.iter().rposition(|b| *b == b'\n') {
-            keep(&rest[at + 1..], &mut found);
-            rest = &rest[..at];
-            if found.len() >= count {
-                break;
-            }
-        }
-        carry = rest.to_vec();
-        end = start;
-        if end == 0 && found.len() < count && !carry.is_empty() {
-            keep(&carry, &mut found);
-        }
-    }
-    found.truncate(count);
-    found.reverse();
-    Ok((found, false))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file_with(lines: &[String]) -> tempfile::NamedTempFile {
-        let f = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(f.path(), lines.join("\n") + "\n").unwrap();
-        f
-    }
-
-    #[test]
-    fn tails_from_the_end_across_blocks() {
-        let lines: Vec<String> = (0..20_000)
-            .map(|i| {
-                format!(
-                    "2026-12-04 line {i} {}",
-                    if i % 7 == 0 { "Ban" } else { "Found" }
-                )
-            })
-            .collect();
-        let f = file_with(&lines);
-        let (last, cut) = tail(f.path(), 3, None, SCAN_LIMIT).unwrap();
-        assert_eq!(last, lines[19_997..].to_vec());
-        assert!(!cut);
-        let (bans, _) = tail(f.path(), 5, Some("Ban"), SCAN_LIMIT).unwrap();
-        let matching: Vec<String> = lines
-            .iter()
-            .filter(|l| l.contains("Ban"))
-            .cloned()
-            .collect();
-        let expected = matching[matching.len() - 5..].to_vec();
-        assert_eq!(bans, expected);
-        let (all, _) = tail(f.path(), 50_000, None, SCAN_LIMIT).unwrap();
-        assert_eq!(all, lines);
-        // The scan limit stops a filter that matches nothing from reading the whole file.
-        let (none, cut) = tail(f.path(), 5, Some("nothing"), 100_000).unwrap();
-        assert!(none.is_empty() && cut);
-    }
 
     #[test]
     fn only_named_targets_or_log_files_directly_in_the_log_directory() {

@@ -340,3 +340,302 @@ async fn filters_are_listed_created_edited_assigned_and_deleted() {
     assert_eq!(stock.code(), "invalid_argument", "{}", stock.body);
     assert!(conf.join("filter.d/bangui-test.conf").exists());
 }
+
+/// `fail2ban-regex --raw` on `lines` with filter `name` of `conf`: (matched, ignored, missed).
+fn fail2ban_regex(conf: &std::path::Path, name: &str, lines: &[&str]) -> (u64, u64, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("lines.log");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let out = std::process::Command::new("fail2ban-regex")
+        .arg("--raw")
+        .arg("-c")
+        .arg(conf)
+        .arg(&log)
+        .arg(name)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("Lines:"))
+        .unwrap_or_else(|| panic!("fail2ban-regex printed no summary: {text}"));
+    let count = |what: &str| {
+        summary
+            .split(", ")
+            .find(|p| p.ends_with(what))
+            .and_then(|p| p.split(' ').rev().nth(1)?.parse().ok())
+            .unwrap_or_else(|| panic!("no {what} in {summary}"))
+    };
+    (count(" matched"), count(" ignored"), count(" missed"))
+}
+
+#[tokio::test]
+async fn the_filter_test_answers_what_fail2ban_regex_answers_from_any_worker() {
+    // Jail logs live in the test fail2ban's temporary directory: allowed. /etc is not.
+    let tmp = std::env::temp_dir();
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(
+        ClusterOptions::workers(2).env("BANGUI_FAIL2BAN_LOG_DIR", tmp.to_str().unwrap()),
+    )
+    .await;
+    let f2b = cluster.fail2ban.as_ref().unwrap();
+    let conf = f2b.config_dir();
+    let (a, b) = (cluster.url(0), cluster.url(1));
+
+    // Pasted lines against a filter by name, as fail2ban-regex reads them.
+    let lines = [
+        "2026-12-04 10:00:01 Failed login from 192.0.2.50",
+        "2026-12-04 10:00:02 Failed login from 2001:DB8::5",
+        "# a comment is not tested",
+        "2026-12-04 10:00:03 Accepted login from 192.0.2.51",
+        "Failed login from 192.0.2.52",
+        "",
+        "2026-12-04 10:00:04 Failed login from host.example.org",
+    ];
+    let named = caller
+        .post(
+            &a,
+            "/config/filter-test",
+            Some(&cookie),
+            json!({ "filter": "bangui-test", "lines": lines }),
+        )
+        .await;
+    assert_eq!(named.status.as_u16(), 200, "{}", named.body);
+    // The filter as it ran: interpolated (`%%` is `%` once read).
+    assert_eq!(
+        named.body["effective"],
+        json!({
+            "failregex": ["^\\s*Failed login from <HOST>\\s*$"],
+            "ignoreregex": [],
+            "prefregex": null,
+            "datepattern": "^%Y-%m-%d %H:%M:%S",
+            "maxlines": 1,
+        })
+    );
+    let s = &named.body["summary"];
+    let (matched, ignored, missed) = fail2ban_regex(&conf, "bangui-test", &lines);
+    assert_eq!(
+        (
+            s["matched"].as_u64(),
+            s["ignored"].as_u64(),
+            s["missed"].as_u64()
+        ),
+        (Some(matched), Some(ignored), Some(missed)),
+        "{s}"
+    );
+    // A line without a date is tested all the same (fail2ban dates it "now").
+    assert_eq!((matched, missed, s["tested"].as_u64()), (4, 1, Some(5)));
+    let tested = named.body["lines"].as_array().unwrap();
+    let ids: Vec<&str> = tested
+        .iter()
+        .flat_map(|l| l["failures"].as_array().unwrap())
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "192.0.2.50",
+            "2001:db8::5",
+            "192.0.2.52",
+            "host.example.org"
+        ]
+    );
+    assert_eq!(tested[0]["number"], 1);
+    assert_eq!(tested[0]["text"], lines[0]);
+    assert_eq!(tested[0]["date"], "2026-12-04 10:00:01");
+    let local = chrono::NaiveDate::from_ymd_opt(2026, 12, 4)
+        .unwrap()
+        .and_hms_opt(10, 0, 1)
+        .unwrap()
+        .and_local_timezone(chrono::Local)
+        .unwrap()
+        .timestamp();
+    assert_eq!(tested[0]["time"].as_f64(), Some(local as f64));
+    assert_eq!(tested[2]["number"], 4);
+    assert_eq!(tested[2]["status"], "missed");
+    assert_eq!(
+        (tested[3]["number"].as_u64(), &tested[3]["date"]),
+        (Some(5), &Value::Null)
+    );
+
+    // A draft over it: an ignoreregex, and a failregex of its own.
+    let draft = caller
+        .post(
+            &b,
+            "/config/filter-test",
+            Some(&cookie),
+            json!({
+                "filter": "bangui-test",
+                "ignoreregex": ["from 2001:"],
+                "lines": lines,
+            }),
+        )
+        .await;
+    assert_eq!(draft.status.as_u16(), 200, "{}", draft.body);
+    assert_eq!(draft.body["summary"]["ignored"], 1);
+    assert_eq!(draft.body["summary"]["ignoreregex_matches"], json!([1]));
+    let own = caller
+        .post(
+            &b,
+            "/config/filter-test",
+            Some(&cookie),
+            json!({
+                "failregex": ["(?:Failed|Accepted) login from <ADDR>$"],
+                "datepattern": "{NONE}",
+                "lines": lines,
+            }),
+        )
+        .await;
+    assert_eq!(own.status.as_u16(), 200, "{}", own.body);
+    // <ADDR>: addresses only; {NONE}: no date is looked for.
+    assert_eq!(own.body["summary"]["matched"], 4, "{}", own.body["summary"]);
+    assert_eq!(own.body["lines"][0]["date"], Value::Null);
+
+    // A jail's own filter on the last lines of its log, read from the end.
+    f2b.append_failures("test", "198.51.100.60", 3).unwrap();
+    let log = caller
+        .post(
+            &a,
+            "/config/filter-test",
+            Some(&cookie),
+            json!({ "jail": "test", "log_lines": 2 }),
+        )
+        .await;
+    assert_eq!(log.status.as_u16(), 200, "{}", log.body);
+    assert_eq!(
+        log.body["log"].as_str().map(std::path::PathBuf::from),
+        Some(f2b.log_file("test").canonicalize().unwrap())
+    );
+    assert_eq!(log.body["summary"]["tested"], 2);
+    assert_eq!(log.body["summary"]["matched"], 2);
+    assert_eq!(
+        log.body["lines"][1]["failures"][0]["id"], "198.51.100.60",
+        "{}",
+        log.body
+    );
+
+    // A jail whose log is outside the allowed directory, and one that does not exist.
+    std::fs::write(
+        conf.join("jail.d/outside.local"),
+        "[outside]\nenabled = false\nfilter = bangui-test\nlogpath = /etc/passwd\n",
+    )
+    .unwrap();
+    let outside = caller
+        .post(
+            &b,
+            "/config/filter-test",
+            Some(&cookie),
+            json!({ "jail": "outside" }),
+        )
+        .await;
+    assert_eq!(outside.status.as_u16(), 400, "{}", outside.body);
+    assert_eq!(outside.code(), "jail_log_unreadable");
+    // …yet its filter can be tried on pasted lines.
+    let pasted = caller
+        .post(
+            &b,
+            "/config/filter-test",
+            Some(&cookie),
+            json!({ "jail": "outside", "lines": [lines[0]] }),
+        )
+        .await;
+    assert_eq!(pasted.body["summary"]["matched"], 1, "{}", pasted.body);
+
+    // What cannot be tested is refused, with nothing run.
+    let many: Vec<String> = (0..10_001).map(|i| format!("line {i}")).collect();
+    let refused = [
+        (json!({ "lines": lines }), 422, "invalid_argument"),
+        (json!({ "filter": "bangui-test" }), 422, "invalid_argument"),
+        (
+            json!({ "filter": "nope", "lines": lines }),
+            404,
+            "filter_not_found",
+        ),
+        (
+            json!({ "filter": "../jail", "lines": lines }),
+            404,
+            "filter_not_found",
+        ),
+        (json!({ "jail": "nope" }), 404, "jail_not_configured"),
+        (json!({ "jail": "a/b" }), 404, "jail_not_configured"),
+        (
+            json!({ "failregex": ["(unclosed <HOST>"], "lines": lines }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "failregex": ["no host group"], "lines": lines }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "failregex": [], "lines": lines }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "filter": "bangui-test", "datepattern": "%Q", "lines": lines }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "filter": "bangui-test", "maxlines": 0, "lines": lines }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "filter": "bangui-test", "lines": [] }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "filter": "bangui-test", "lines": many }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "filter": "bangui-test", "lines": ["a\u{0}b"] }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "filter": "bangui-test", "lines": ["a\nb"] }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "jail": "test", "log_lines": 0 }),
+            422,
+            "invalid_argument",
+        ),
+        (
+            json!({ "filter": "bangui-test", "lines": lines, "extra": 1 }),
+            422,
+            "invalid_body",
+        ),
+    ];
+    for (body, status, code) in refused {
+        let answer = caller
+            .post(&a, "/config/filter-test", Some(&cookie), body.clone())
+            .await;
+        let shown: String = body.to_string().chars().take(300).collect();
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (status, code),
+            "{shown}: {}",
+            answer.body
+        );
+    }
+    let anonymous = caller
+        .post(
+            &a,
+            "/config/filter-test",
+            None,
+            json!({ "filter": "bangui-test", "lines": lines }),
+        )
+        .await;
+    assert_eq!(anonymous.status.as_u16(), 401);
+}

@@ -385,6 +385,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/filter-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a filter over log lines as `fail2ban-regex` does (the date cut out first, prefregex, every failregex, ignoreregex, multi-line failures) and answers per line matched, ignored or missed, with the address and time found. Changes nothing; host names are reported as written, never resolved. */
+        post: operations["test_filter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config/filters": {
         parameters: {
             query?: never;
@@ -1476,6 +1493,18 @@ export interface components {
          * @enum {string}
          */
         CountrySource: "mmdb" | "none";
+        DateTemplateHits: {
+            hits: number;
+            template: string;
+        };
+        /** @description A filter's parts as fail2ban runs them. */
+        EffectiveFilter: {
+            datepattern?: string | null;
+            failregex: string[];
+            ignoreregex: string[];
+            maxlines: number;
+            prefregex?: string | null;
+        };
         /** @description On or off. */
         EnabledRequest: {
             enabled: boolean;
@@ -1497,7 +1526,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "config_file_invalid" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "filter_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "filter_exists" | "filter_in_use" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "jail_log_unreadable" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "config_file_invalid" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "filter_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "filter_exists" | "filter_in_use" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -1581,6 +1610,28 @@ export interface components {
             taken_at_ms: number;
             version?: string | null;
         };
+        /** @description One failure found on a line. */
+        Failure: {
+            /** @description 1-based index of the `failregex` that found it. */
+            failregex: number;
+            /**
+             * @description The failure id: the address (a network if the expression captured a prefix), or the
+             *     host name or `<F-ID>` as written.
+             */
+            id?: string | null;
+            /**
+             * @description Failures fail2ban counts as no failure (`<F-NOFAIL>`, a successful login) are kept
+             *     here, and make the line count as ignored.
+             */
+            nofail: boolean;
+            /**
+             * Format: double
+             * @description Unix time of the line's date, as fail2ban reads it.
+             */
+            time?: number | null;
+            /** @description `<F-USER>` (or `<F-ALT_USER>`), when the expression captured one. */
+            user?: string | null;
+        };
         FileContent: {
             content: string;
         };
@@ -1593,6 +1644,56 @@ export interface components {
             failregex?: string[] | null;
             ignoreregex?: string[] | null;
             prefregex?: string | null;
+        };
+        /**
+         * @description A filter test: which filter, on which lines. Name a filter or a jail (its own filter, as
+         *     fail2ban runs it), or give a draft `failregex`; draft parts replace the named filter's.
+         *     Lines are pasted, or the last `log_lines` of the jail's log.
+         */
+        FilterTestBody: {
+            /** @description One pattern per line, as in a filter's `datepattern` (`{^LN-BEG}`, `%Y-%m-%d %H:%M:%S`, `EPOCH`, …). */
+            datepattern?: string | null;
+            failregex?: string[] | null;
+            /** @description A filter of `filter.d`, with options as a jail names it: `sshd[mode=aggressive]`. */
+            filter?: string | null;
+            ignoreregex?: string[] | null;
+            jail?: string | null;
+            /**
+             * @description Log lines to test, one per entry (at most 10,000; comment and empty lines are skipped,
+             *     as `fail2ban-regex` skips them).
+             */
+            lines?: string[] | null;
+            /** @description With `jail` and no `lines`: how many of the log's last lines (1 to 10,000; 200). */
+            log_lines?: number | null;
+            /** @description Lines fail2ban buffers for multi-line expressions (1 to 1000). */
+            maxlines?: number | null;
+            prefregex?: string | null;
+        };
+        /** @description One tested line. */
+        FilterTestLine: {
+            /** @description The date fail2ban found and cut out of the line, and its Unix time. */
+            date?: string | null;
+            failures: components["schemas"]["Failure"][];
+            /** @description 1-based, in the lines given or read. */
+            number: number;
+            status: components["schemas"]["LineStatus"];
+            text: string;
+            /** Format: double */
+            time?: number | null;
+        };
+        /** @description What `fail2ban-regex` would answer: per line, and in total. */
+        FilterTestReport: {
+            /** @description The filter as it ran: its expressions interpolated, the draft's parts over them. */
+            effective: components["schemas"]["EffectiveFilter"];
+            filter?: string | null;
+            jail?: string | null;
+            /** @description Every tested line (comment and empty lines are not tested). */
+            lines: components["schemas"]["FilterTestLine"][];
+            /** @description The log file read, when the lines came from the jail's log. */
+            log?: string | null;
+            summary: components["schemas"]["Summary"];
+            /** @description The log was read from its last 16 MB only. */
+            truncated: boolean;
         };
         FlushedBody: {
             /** @description fail2ban's answer. */
@@ -1883,6 +1984,11 @@ export interface components {
             /** @description As written (not interpolated). */
             value: string;
         };
+        /**
+         * @description How `fail2ban-regex` counts a line.
+         * @enum {string}
+         */
+        LineStatus: "matched" | "ignored" | "missed";
         /** @description A downloaded list, summarised. */
         ListPreview: {
             /** @description Distinct addresses: what an import would ban. */
@@ -2420,6 +2526,21 @@ export interface components {
             name: components["schemas"]["SourceName"];
             /** @description Checked for form here; whether its host is public, at every download. */
             url: components["schemas"]["BlocklistUrl"];
+        };
+        Summary: {
+            /** @description Lines whose date a template found, per template name (most used first). */
+            date_templates: components["schemas"]["DateTemplateHits"][];
+            /** @description Matches per `failregex`, in order. */
+            failregex_matches: number[];
+            ignored: number;
+            /** @description Matches per `ignoreregex`, in order. */
+            ignoreregex_matches: number[];
+            matched: number;
+            missed: number;
+            /** @description Lines on which `prefregex` matched. */
+            prefregex_matched: number;
+            /** @description Lines tested (comment and empty lines are not). */
+            tested: number;
         };
         /**
          * @description A window ending now: `24h`, `7d`, `30d`, `365d`, or `all` of the archive. Windows are cut
@@ -4472,6 +4593,88 @@ export interface operations {
             422: components["responses"]["invalid_config_path"];
             429: components["responses"]["rate_limited"];
             500: components["responses"]["internal_error"];
+            /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "setup_required" | "state_store_unavailable" | "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    test_filter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`. Required when the session is presented by cookie (not with a bearer token). */
+                "x-bangui-request"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilterTestBody"];
+            };
+        };
+        responses: {
+            /** @description The lines, tested. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilterTestReport"];
+                };
+            };
+            /** @description `malformed_json`: the body is not valid JSON; `jail_log_unreadable`: the jail's log is not a file bangui may read (the journal, outside BANGUI_FAIL2BAN_LOG_DIR, none yet): paste the lines */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "malformed_json" | "jail_log_unreadable";
+                    };
+                };
+            };
+            401: components["responses"]["unauthorized"];
+            403: components["responses"]["csrf_header_missing"];
+            /** @description `jail_not_configured`: no jail of this name in fail2ban's configuration; `filter_not_found`: no filter (or action) of this name */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "jail_not_configured" | "filter_not_found";
+                    };
+                };
+            };
+            413: components["responses"]["payload_too_large"];
+            415: components["responses"]["unsupported_media_type"];
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_argument`: an argument fail2ban cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        error_code: "invalid_body" | "invalid_argument";
+                    };
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            500: components["responses"]["internal_error"];
+            502: components["responses"]["fail2ban_config_unreadable"];
             /** @description `setup_required`: bangui is not set up yet: POST /api/v1/setup first; `state_store_unavailable`: the state store (Redis) is unavailable; `database_unavailable`: the database (PostgreSQL) is unavailable */
             503: {
                 headers: {

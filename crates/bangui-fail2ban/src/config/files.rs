@@ -5,7 +5,7 @@
 //! path reaches an implementation: nothing outside the directory can be named.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
 /// Read access to a fail2ban configuration directory.
@@ -18,6 +18,17 @@ pub trait ConfigFiles {
     /// The existing paths on fail2ban's host that a `logpath` glob matches, as fail2ban's
     /// client finds them (Python's `glob.glob`, in directory order, dangling links left out).
     fn glob(&self, pattern: &str) -> Vec<String>;
+    /// The last `count` lines of the file at `path` on fail2ban's host (an absolute path, a
+    /// log fail2ban reads or writes) containing `filter`, oldest first, read from the end and
+    /// at most `limit` bytes; and whether the limit cut the scan short. The caller decides
+    /// which paths may be read.
+    fn tail(
+        &self,
+        path: &str,
+        count: usize,
+        filter: Option<&str>,
+        limit: u64,
+    ) -> io::Result<(Vec<String>, bool)>;
     /// Size and modification time of a regular file, `None` if it does not exist there.
     fn stat(&self, path: &str) -> io::Result<Option<FileStat>>;
     /// Replaces (or creates) a regular file in one step: readers see the old content or the
@@ -61,6 +72,16 @@ impl ConfigFiles for WithFile<'_> {
 
     fn glob(&self, pattern: &str) -> Vec<String> {
         self.base.glob(pattern)
+    }
+
+    fn tail(
+        &self,
+        path: &str,
+        count: usize,
+        filter: Option<&str>,
+        limit: u64,
+    ) -> io::Result<(Vec<String>, bool)> {
+        self.base.tail(path, count, filter, limit)
     }
 
     fn stat(&self, path: &str) -> io::Result<Option<FileStat>> {
@@ -185,6 +206,16 @@ impl LocalConfigDir {
 impl ConfigFiles for LocalConfigDir {
     fn glob(&self, pattern: &str) -> Vec<String> {
         python_glob(pattern)
+    }
+
+    fn tail(
+        &self,
+        path: &str,
+        count: usize,
+        filter: Option<&str>,
+        limit: u64,
+    ) -> io::Result<(Vec<String>, bool)> {
+        tail_file(Path::new(path), count, filter, limit)
     }
 
     fn stat(&self, path: &str) -> io::Result<Option<FileStat>> {
@@ -315,6 +346,63 @@ pub fn python_glob(pattern: &str) -> Vec<String> {
 
 fn has_magic(s: &str) -> bool {
     s.contains(['*', '?', '['])
+}
+
+/// The last `count` lines of `path` containing `filter`, oldest first, reading blocks from
+/// the end and at most `limit` bytes; and whether the limit cut the scan short.
+pub fn tail_file(
+    path: &Path,
+    count: usize,
+    filter: Option<&str>,
+    limit: u64,
+) -> std::io::Result<(Vec<String>, bool)> {
+    const BLOCK: u64 = 64 * 1024;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut end = size;
+    let mut found: Vec<String> = Vec::new();
+    // Bytes of the line that continues into the block read next (which lies before it).
+    let mut carry: Vec<u8> = Vec::new();
+    let mut first = true;
+    let keep = |line: &[u8], found: &mut Vec<String>| {
+        let text = String::from_utf8_lossy(line);
+        let text = text.strip_suffix('\r').unwrap_or(&text);
+        if filter.is_none_or(|f| text.contains(f)) {
+            found.push(text.to_owned());
+        }
+    };
+    while end > 0 && found.len() < count {
+        if size - end >= limit {
+            found.reverse();
+            return Ok((found, true));
+        }
+        let start = end.saturating_sub(BLOCK);
+        let mut block = vec![0; usize::try_from(end - start).unwrap_or(0)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block)?;
+        block.extend_from_slice(&carry);
+        let mut rest: &[u8] = &block;
+        // The file's last newline ends its last line; it does not start an empty one.
+        if first && rest.last() == Some(&b'\n') {
+            rest = &rest[..rest.len() - 1];
+        }
+        first = false;
+        while let Some(at) = rest.iter().rposition(|b| *b == b'\n') {
+            keep(&rest[at + 1..], &mut found);
+            rest = &rest[..at];
+            if found.len() >= count {
+                break;
+            }
+        }
+        carry = rest.to_vec();
+        end = start;
+        if end == 0 && found.len() < count && !carry.is_empty() {
+            keep(&carry, &mut found);
+        }
+    }
+    found.truncate(count);
+    found.reverse();
+    Ok((found, false))
 }
 
 /// `glob._iglob` (not recursive): the directory part first, then the name in each directory.
@@ -485,6 +573,41 @@ pub(crate) fn parent(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn file_with(lines: &[String]) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), lines.join("\n") + "\n").unwrap();
+        f
+    }
+
+    #[test]
+    fn tails_from_the_end_across_blocks() {
+        let lines: Vec<String> = (0..20_000)
+            .map(|i| {
+                format!(
+                    "2026-12-04 line {i} {}",
+                    if i % 7 == 0 { "Ban" } else { "Found" }
+                )
+            })
+            .collect();
+        let f = file_with(&lines);
+        let (last, cut) = tail_file(f.path(), 3, None, 16 << 20).unwrap();
+        assert_eq!(last, lines[19_997..].to_vec());
+        assert!(!cut);
+        let (bans, _) = tail_file(f.path(), 5, Some("Ban"), 16 << 20).unwrap();
+        let matching: Vec<String> = lines
+            .iter()
+            .filter(|l| l.contains("Ban"))
+            .cloned()
+            .collect();
+        let expected = matching[matching.len() - 5..].to_vec();
+        assert_eq!(bans, expected);
+        let (all, _) = tail_file(f.path(), 50_000, None, 16 << 20).unwrap();
+        assert_eq!(all, lines);
+        // The scan limit stops a filter that matches nothing from reading the whole file.
+        let (none, cut) = tail_file(f.path(), 5, Some("nothing"), 100_000).unwrap();
+        assert!(none.is_empty() && cut);
+    }
 
     #[test]
     fn clean_keeps_paths_inside() {

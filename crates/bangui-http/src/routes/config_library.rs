@@ -1,12 +1,15 @@
 //! `/api/v1/config/filters` and `/api/v1/config/actions`: fail2ban's filters and actions,
 //! which jails use them and what they hold; filters of bangui's making (`filter.d/<name>.local`)
-//! created, edited and deleted, their expressions compiled in fail2ban's dialect first.
+//! created, edited and deleted, their expressions compiled in fail2ban's dialect first; and the
+//! filter test (`/api/v1/config/filter-test`), which answers what `fail2ban-regex` would.
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use bangui_fail2ban::filter::{Failure, LineStatus, Summary};
+use bangui_runtime::filter_test::{FilterTest, FilterTestError, FilterTestResult};
 use bangui_runtime::library::{FilterDraft, Kind, LibraryDetail, LibraryError, LibraryItem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,7 +29,16 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(filter, edit_filter, delete_filter))
         .routes(routes!(actions))
         .routes(routes!(action))
+        // Up to 10,000 pasted log lines.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(test_filter))
+                .layer(DefaultBodyLimit::max(FILTER_TEST_BODY_LIMIT)),
+        )
 }
+
+/// The filter test's body limit: 10,000 log lines of a few hundred bytes, as JSON.
+const FILTER_TEST_BODY_LIMIT: usize = 4 << 20;
 
 /// A filter or action.
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,4 +280,143 @@ pub async fn delete_filter(
         StatusCode::NO_CONTENT.into_response(),
         &details,
     ))
+}
+
+/// A filter test: which filter, on which lines. Name a filter or a jail (its own filter, as
+/// fail2ban runs it), or give a draft `failregex`; draft parts replace the named filter's.
+/// Lines are pasted, or the last `log_lines` of the jail's log.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilterTestBody {
+    /// A filter of `filter.d`, with options as a jail names it: `sshd[mode=aggressive]`.
+    pub filter: Option<String>,
+    pub jail: Option<String>,
+    pub failregex: Option<Vec<String>>,
+    pub ignoreregex: Option<Vec<String>>,
+    pub prefregex: Option<String>,
+    /// One pattern per line, as in a filter's `datepattern` (`{^LN-BEG}`, `%Y-%m-%d %H:%M:%S`, `EPOCH`, …).
+    pub datepattern: Option<String>,
+    /// Lines fail2ban buffers for multi-line expressions (1 to 1000).
+    pub maxlines: Option<usize>,
+    /// Log lines to test, one per entry (at most 10,000; comment and empty lines are skipped,
+    /// as `fail2ban-regex` skips them).
+    pub lines: Option<Vec<String>>,
+    /// With `jail` and no `lines`: how many of the log's last lines (1 to 10,000; 200).
+    pub log_lines: Option<usize>,
+}
+
+/// One tested line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilterTestLine {
+    /// 1-based, in the lines given or read.
+    pub number: usize,
+    pub text: String,
+    pub status: LineStatus,
+    /// The date fail2ban found and cut out of the line, and its Unix time.
+    pub date: Option<String>,
+    pub time: Option<f64>,
+    pub failures: Vec<Failure>,
+}
+
+/// What `fail2ban-regex` would answer: per line, and in total.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilterTestReport {
+    pub filter: Option<String>,
+    pub jail: Option<String>,
+    /// The log file read, when the lines came from the jail's log.
+    pub log: Option<String>,
+    /// The log was read from its last 16 MB only.
+    pub truncated: bool,
+    /// The filter as it ran: its expressions interpolated, the draft's parts over them.
+    pub effective: EffectiveFilter,
+    pub summary: Summary,
+    /// Every tested line (comment and empty lines are not tested).
+    pub lines: Vec<FilterTestLine>,
+}
+
+/// A filter's parts as fail2ban runs them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EffectiveFilter {
+    pub failregex: Vec<String>,
+    pub ignoreregex: Vec<String>,
+    pub prefregex: Option<String>,
+    pub datepattern: Option<String>,
+    pub maxlines: usize,
+}
+
+impl From<FilterTestResult> for FilterTestReport {
+    fn from(r: FilterTestResult) -> Self {
+        let texts = r.lines;
+        Self {
+            filter: r.filter,
+            jail: r.jail,
+            log: r.log,
+            truncated: r.truncated,
+            effective: EffectiveFilter {
+                failregex: r.effective.failregex,
+                ignoreregex: r.effective.ignoreregex,
+                prefregex: r.effective.prefregex,
+                datepattern: r.effective.datepattern,
+                maxlines: r.effective.maxlines,
+            },
+            summary: r.report.summary,
+            lines: r
+                .report
+                .lines
+                .into_iter()
+                .map(|l| FilterTestLine {
+                    text: texts.get(l.number - 1).cloned().unwrap_or_default(),
+                    number: l.number,
+                    status: l.status,
+                    date: l.date,
+                    time: l.time,
+                    failures: l.failures,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<FilterTestError> for ApiError {
+    fn from(e: FilterTestError) -> Self {
+        let message = e.to_string();
+        match e {
+            FilterTestError::Invalid(_) => Self::with_message(ErrorCode::InvalidArgument, message),
+            FilterTestError::FilterNotFound(_) => {
+                Self::with_message(ErrorCode::FilterNotFound, message)
+            }
+            FilterTestError::JailNotFound(_) => {
+                Self::with_message(ErrorCode::JailNotConfigured, message)
+            }
+            FilterTestError::NoLog(_) => Self::with_message(ErrorCode::JailLogUnreadable, message),
+            FilterTestError::Runtime(e) => e.into(),
+        }
+    }
+}
+
+/// `POST /config/filter-test`: runs a filter over log lines as `fail2ban-regex` does (the
+/// date cut out first, prefregex, every failregex, ignoreregex, multi-line failures) and
+/// answers per line matched, ignored or missed, with the address and time found. Changes
+/// nothing; host names are reported as written, never resolved.
+#[utoipa::path(post, path = "/config/filter-test", tag = "config", operation_id = "test_filter",
+    request_body = FilterTestBody,
+    responses((status = 200, description = "The lines, tested.", body = FilterTestReport)),
+    extensions(("x-error-codes" = json!(["invalid_argument", "filter_not_found", "jail_not_configured", "jail_log_unreadable", "fail2ban_config_unreadable"]))))]
+pub async fn test_filter(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<FilterTestBody>,
+) -> Result<Json<FilterTestReport>, ApiError> {
+    let test = FilterTest {
+        filter: body.filter,
+        jail: body.jail,
+        failregex: body.failregex,
+        ignoreregex: body.ignoreregex,
+        prefregex: body.prefregex,
+        datepattern: body.datepattern,
+        maxlines: body.maxlines,
+        lines: body.lines,
+        log_lines: body.log_lines,
+    };
+    let result = state.runtime.test_filter(test).await?;
+    Ok(Json(result.into()))
 }

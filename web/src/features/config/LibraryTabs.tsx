@@ -11,10 +11,12 @@ import {
   DialogContent,
   DialogSurface,
   DialogTitle,
+  Dropdown,
   Field,
   Input,
   MessageBar,
   MessageBarBody,
+  Option,
   Table,
   TableBody,
   TableCell,
@@ -31,7 +33,9 @@ import { ConfirmButton } from "../../components/ConfirmButton";
 import { useNotify } from "../../components/notify";
 import { Empty, QueryView } from "../../components/states";
 import { useUrlParams } from "../../lib/useUrlParams";
-import { useDeleteFilter, useLibrary, useLibraryItem, useSaveFilter, type LibraryKind } from "./api";
+import { useConfigJails, useDeleteFilter, useEditJail, useLibrary, useLibraryItem, useSaveFilter, type LibraryKind } from "./api";
+import { ChangeError } from "./JailDialogs";
+import { FilterTestPanel } from "./FilterTest";
 
 const useStyles = makeStyles({
   card: { padding: tokens.spacingHorizontalM, gap: tokens.spacingVerticalM, minWidth: 0, marginTop: tokens.spacingVerticalM },
@@ -40,6 +44,7 @@ const useStyles = makeStyles({
   badges: { display: "flex", gap: tokens.spacingHorizontalXS, flexWrap: "wrap", minWidth: "120px" },
   mono: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, overflowWrap: "anywhere", whiteSpace: "pre-wrap" },
   row: { display: "flex", gap: tokens.spacingHorizontalM, flexWrap: "wrap", alignItems: "center" },
+  formRow: { display: "flex", gap: tokens.spacingHorizontalM, flexWrap: "wrap", alignItems: "end" },
   scroll: { overflowX: "auto" },
   // At phone width the section goes (most options are in [Definition]).
   wide: { "@media (max-width: 600px)": { display: "none" } },
@@ -111,9 +116,58 @@ export function LibraryTab({ kind }: { kind: LibraryKind }) {
         </div>
         {selected ? <LibraryDetail key={selected} kind={kind} name={selected} onGone={() => setParams({ item: undefined })} /> : <Empty title={`Pick a ${noun}`}>Its options open here.</Empty>}
       </div>
+      {kind === "filters" && selected && <FilterTest key={selected} name={selected} />}
       {creating && <FilterDialog onClose={() => setCreating(false)} onSaved={(name) => setParams({ item: name })} />}
     </Card>
   );
+}
+
+/** Sets the filter of a jail that does not use it yet (checked, written to its .local, reloaded). */
+function AssignFilter({ name, usedBy }: { name: string; usedBy: string[] }) {
+  const s = useStyles();
+  const jails = useConfigJails();
+  const edit = useEditJail();
+  const notify = useNotify();
+  const [jail, setJail] = useState("");
+  const others = (jails.data?.items ?? []).map((j) => j.name).filter((j) => !usedBy.includes(j));
+  if (others.length === 0) return null;
+  const assign = () =>
+    edit.mutate(
+      { name: jail, settings: { filter: name } },
+      {
+        onSuccess: (done) => {
+          notify.success(`${done.jail} uses ${name}`, done.running ? `Written to ${done.file}; fail2ban reloaded it.` : `Written to ${done.file}.`);
+          setJail("");
+        },
+      },
+    );
+  return (
+    <>
+      <div className={s.formRow}>
+        <Field label="Assign to a jail">
+          <Dropdown placeholder="Pick a jail" value={jail} selectedOptions={jail ? [jail] : []} onOptionSelect={(_, d) => setJail(d.optionValue ?? "")}>
+            {others.map((j) => (
+              <Option key={j} value={j}>
+                {j}
+              </Option>
+            ))}
+          </Dropdown>
+        </Field>
+        <Button onClick={assign} disabled={jail === "" || edit.isPending}>
+          {edit.isPending ? "Assigning…" : "Assign"}
+        </Button>
+      </div>
+      <ChangeError error={edit.error} verb="assigned" />
+    </>
+  );
+}
+
+/** The test panel under the list, full width: the jails whose logs it offers run first. */
+function FilterTest({ name }: { name: string }) {
+  const item = useLibraryItem("filters", name);
+  if (!item.data) return null;
+  const { used_by, used_by_running } = item.data;
+  return <FilterTestPanel name={name} jails={[...used_by_running, ...used_by.filter((j) => !used_by_running.includes(j))]} />;
 }
 
 /** The lines of a `[Definition]` option (continuation lines are one expression each). */
@@ -163,6 +217,7 @@ function LibraryDetail({ kind, name, onGone }: { kind: LibraryKind; name: string
                 {detail.used_by_running.length > 0 && <Text size={200}>Running jails using it see a change once reloaded: {detail.used_by_running.join(", ")}.</Text>}
               </div>
             )}
+            {kind === "filters" && <AssignFilter name={name} usedBy={detail.used_by} />}
             {detail.options.length === 0 ? (
               <Empty title="No options">Its files set nothing.</Empty>
             ) : (

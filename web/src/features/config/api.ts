@@ -178,6 +178,15 @@ export function useSaveFilter() {
   });
 }
 
+export type FilterTestRequest = Schemas["FilterTestBody"];
+
+/** Runs a filter over log lines as fail2ban-regex would; changes nothing. */
+export function useFilterTest() {
+  return useMutation({
+    mutationFn: (body: FilterTestRequest) => unwrap(api.POST("/api/v1/config/filter-test", { body })),
+  });
+}
+
 export function useDeleteFilter() {
   const client = useQueryClient();
   return useMutation({
