@@ -30,6 +30,8 @@ pub struct Shared {
     /// Set once setup is seen complete. Setup never reverts, so this cache of a global fact
     /// cannot disagree between workers; it only saves a query per request.
     pub(crate) setup_done: AtomicBool,
+    /// Set on SIGTERM: the worker still serves, but reports not ready.
+    draining: AtomicBool,
 }
 
 impl Deref for AppState {
@@ -66,6 +68,17 @@ impl AppState {
             settings,
             metrics,
             setup_done: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
         }))
+    }
+
+    /// From now on `/health/ready` answers 503 `draining`; everything else is served as before.
+    pub fn start_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

@@ -89,6 +89,8 @@ impl Cluster {
             ),
             ("BANGUI_LOG_FORMAT".to_owned(), "json".to_owned()),
             ("RUST_LOG".to_owned(), "info".to_owned()),
+            // Tests stop workers often; the drain delay is tested where it matters.
+            ("BANGUI_SHUTDOWN_DELAY_SECONDS".to_owned(), "0".to_owned()),
         ];
         if let Some(f2b) = &fail2ban {
             env.push((

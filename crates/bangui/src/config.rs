@@ -231,6 +231,10 @@ pub struct ServeArgs {
     /// Seconds in-flight requests (and running jobs) get to finish after SIGTERM.
     #[arg(long, env = "BANGUI_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 25)]
     pub shutdown_timeout_seconds: u64,
+    /// Seconds the worker keeps serving after SIGTERM while `/health/ready` answers 503, so
+    /// that load balancers and Kubernetes stop sending it requests before it drains.
+    #[arg(long, env = "BANGUI_SHUTDOWN_DELAY_SECONDS", default_value_t = 5)]
+    pub shutdown_delay_seconds: u64,
     /// Also run the background job workers in this process (small installations).
     #[arg(long, env = "BANGUI_SERVE_JOBS", default_value_t = false, action = ArgAction::Set,
           num_args = 0..=1, default_missing_value = "true")]

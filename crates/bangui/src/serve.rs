@@ -57,6 +57,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let shutdown = Shutdown::listen();
     let grace = Duration::from_secs(args.shutdown_timeout_seconds);
+    let delay = Duration::from_secs(args.shutdown_delay_seconds);
+    // On SIGTERM: not ready at once, serving on while load balancers notice, then draining.
+    let draining = {
+        let (state, shutdown) = (state.clone(), shutdown.clone());
+        async move {
+            shutdown.requested().await;
+            state.start_draining();
+            tracing::info!(?delay, "not ready; serving on before draining");
+            tokio::time::sleep(delay).await;
+            tracing::info!("draining: finishing in-flight requests");
+        }
+    };
     tokio::spawn(
         runtime
             .clone()
@@ -78,11 +90,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             shutdown.clone().requested(),
         ))
     });
-    let server = bangui_http::serve(listener, state, shutdown.clone().requested());
+    let server = bangui_http::serve(listener, state, draining);
     tokio::pin!(server);
     tokio::select! {
         result = &mut server => result.context("serving HTTP")?,
-        () = async { shutdown.clone().requested().await; tokio::time::sleep(grace).await } => {
+        () = async { shutdown.clone().requested().await; tokio::time::sleep(delay + grace).await } => {
             tracing::warn!(?grace, "in-flight requests did not finish in time; exiting anyway");
         }
     }

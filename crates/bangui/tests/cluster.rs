@@ -795,3 +795,65 @@ fn chrono_like_now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+#[tokio::test]
+async fn on_sigterm_a_worker_reports_not_ready_serves_on_then_drains() {
+    let mut cluster = cluster(ClusterOptions::workers(2).env("BANGUI_SHUTDOWN_DELAY_SECONDS", "3"));
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let url = cluster.url(0);
+    bangui_testkit::process::signal(cluster.pid(0).unwrap(), "TERM").unwrap();
+
+    // Not ready at once (the load balancer's cue), while it still serves everything else.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let draining = loop {
+        let ready = caller.get(&url, "/health/ready", None).await;
+        if ready.status.as_u16() == 503 {
+            break ready;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still ready: {}",
+            ready.body
+        );
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(draining.code(), "not_ready");
+    assert_eq!(
+        draining.body["details"]["draining"], true,
+        "{}",
+        draining.body
+    );
+    let served = caller.get(&url, "/auth/session", Some(&cookie)).await;
+    assert_eq!(served.status.as_u16(), 200, "{}", served.body);
+    assert_eq!(
+        caller.get(&url, "/health/live", None).await.status.as_u16(),
+        200
+    );
+    // The other worker is unaffected.
+    assert_eq!(
+        caller
+            .get(&cluster.url(1), "/health/ready", None)
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+
+    // Then it drains and exits by itself, well within its grace period.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while cluster.is_running(0) {
+        assert!(std::time::Instant::now() < deadline, "still running");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let log = cluster.log(0);
+    for step in [
+        "SIGTERM: shutting down",
+        "not ready; serving on before draining",
+        "draining: finishing in-flight requests",
+        "stopped",
+    ] {
+        assert!(log.contains(step), "no {step:?} in\n{log}");
+    }
+    cluster.terminate(0).unwrap();
+}

@@ -77,11 +77,20 @@ pub struct Ready {
 
 /// `GET /health/ready`: Redis and PostgreSQL answer. fail2ban's state is reported from the
 /// shared status but never gates readiness: a worker without fail2ban still serves its UI. When
-/// not ready, the error's details are the checks.
+/// not ready, the error's details are the checks; after SIGTERM, `{"draining": true}` (the
+/// worker serves on for `BANGUI_SHUTDOWN_DELAY_SECONDS`, then drains).
 #[utoipa::path(get, path = "/health/ready", tag = "health", operation_id = "health_ready",
     responses((status = 200, description = "Redis and PostgreSQL answer.", body = Ready)),
     extensions(("x-error-codes" = json!([ErrorCode::NotReady]))))]
 pub async fn ready(State(state): State<AppState>) -> Response {
+    if state.is_draining() {
+        return ApiError::with_message(
+            ErrorCode::NotReady,
+            "this worker is shutting down; it finishes the requests it has",
+        )
+        .details(serde_json::json!({ "draining": true }))
+        .into_response();
+    }
     let readiness = state.runtime.readiness().await;
     let checks = ReadinessChecks::from(readiness);
     if readiness.is_ready() {
