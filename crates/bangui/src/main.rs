@@ -6,6 +6,7 @@
 //! * `bangui migrate`: apply the PostgreSQL migrations;
 //! * `bangui fail2ban [--socket PATH] <words…>`: send one command to fail2ban and print the
 //!   answer as JSON;
+//! * `bangui healthcheck [--live]`: exit 0 if the local `bangui serve` is ready (alive);
 //! * `bangui openapi`: print the API's OpenAPI document.
 //!
 //! Configuration comes from `BANGUI_*` environment variables (flags with the same names work
@@ -14,6 +15,7 @@
 
 mod config;
 mod fail2ban_cmd;
+mod healthcheck;
 mod logging;
 mod migrate;
 mod serve;
@@ -49,6 +51,9 @@ enum Command {
     Worker(Box<config::WorkerArgs>),
     Migrate(config::MigrateArgs),
     Fail2ban(fail2ban_cmd::Args),
+    /// Ask a running `bangui serve` whether it is ready: exit status 0 if so (for container
+    /// health checks; no curl needed).
+    Healthcheck(healthcheck::Args),
     /// Print the OpenAPI 3.1 document of the HTTP API (what GET /api/v1/openapi.json serves).
     Openapi,
 }
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_async(cli.log_format, serve::run(*args)),
         Command::Worker(args) => run_async(cli.log_format, worker::run(*args)),
         Command::Migrate(args) => run_async(cli.log_format, migrate::run(args)),
+        Command::Healthcheck(args) => healthcheck::run(args),
         Command::Openapi => print_openapi(),
     }
 }

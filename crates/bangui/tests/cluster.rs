@@ -857,3 +857,34 @@ async fn on_sigterm_a_worker_reports_not_ready_serves_on_then_drains() {
     }
     cluster.terminate(0).unwrap();
 }
+
+#[tokio::test]
+async fn the_healthcheck_command_exits_0_only_for_a_ready_worker() {
+    let mut cluster = cluster(ClusterOptions::workers(1));
+    let listen = cluster.url(0).trim_start_matches("http://").to_owned();
+    let healthcheck = |listen: &str, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bangui"))
+            .args(["healthcheck", "--listen", listen, "--timeout", "2"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ready = healthcheck(&listen, &[]);
+    assert!(
+        ready.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ready.stderr)
+    );
+    assert!(healthcheck(&listen, &["--live"]).status.success());
+    // `0.0.0.0:<port>` (the image's BANGUI_LISTEN) is asked on loopback.
+    let port = listen.rsplit(':').next().unwrap();
+    assert!(
+        healthcheck(&format!("0.0.0.0:{port}"), &[])
+            .status
+            .success()
+    );
+    cluster.terminate(0).unwrap();
+    let gone = healthcheck(&listen, &[]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("/api/v1/health/ready"));
+}
