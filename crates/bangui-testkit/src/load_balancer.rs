@@ -18,6 +18,9 @@ pub struct LoadBalancer {
     port: u16,
     /// HAProxy's runtime API: what it thinks of each worker.
     socket: PathBuf,
+    /// Worker `i` is server `<prefix><first_server + i>` of backend `bangui`.
+    server_prefix: &'static str,
+    first_server: usize,
     _process: Supervised,
     _dir: ScratchDir,
 }
@@ -48,6 +51,51 @@ impl LoadBalancer {
         Ok(Self {
             port,
             socket,
+            server_prefix: "w",
+            first_server: 0,
+            _process: process,
+            _dir: dir,
+        })
+    }
+
+    /// Runs the configuration bangui ships (`deploy/haproxy/haproxy.cfg`, with its three
+    /// `server` lines) over the workers on `backends`, exactly as an operator would, plus a
+    /// second file that only adds the runtime API this handle reads.
+    pub fn shipped(config: &std::path::Path, backends: [u16; 3]) -> anyhow::Result<Self> {
+        let haproxy = find_program("haproxy", &["/usr/sbin"])
+            .context("haproxy is not installed (make deps installs it)")?;
+        let dir = ScratchDir::new("bangui-lb", None)?;
+        let stats = dir.path().join("stats.cfg");
+        let log = dir.path().join("haproxy.log");
+        let socket = dir.path().join("haproxy.sock");
+        std::fs::write(
+            &stats,
+            format!("global\n  stats socket {}\n", socket.display()),
+        )?;
+        let (port, process) = start_on_port(
+            None,
+            Duration::from_secs(15),
+            |port| {
+                let mut spec = Spec::new(&haproxy, log.clone())
+                    .args(["-db", "-f"])
+                    .arg(config.display().to_string())
+                    .arg("-f")
+                    .arg(stats.display().to_string());
+                spec.env
+                    .push(("BANGUI_LB_BIND".into(), format!("127.0.0.1:{port}")));
+                for (i, p) in backends.iter().enumerate() {
+                    spec.env
+                        .push((format!("BANGUI_WEB{}", i + 1), format!("127.0.0.1:{p}")));
+                }
+                Supervised::spawn("haproxy", &spec)
+            },
+            |_, port| http_get(port, "/api/v1/health/live").is_some_and(|(s, _)| s == 200),
+        )?;
+        Ok(Self {
+            port,
+            socket,
+            server_prefix: "web",
+            first_server: 1,
             _process: process,
             _dir: dir,
         })
@@ -65,7 +113,7 @@ impl LoadBalancer {
         let mut csv = String::new();
         stream.read_to_string(&mut csv)?;
         // `# pxname,svname,…,status,…`: the status is the 18th field.
-        let name = format!("w{i}");
+        let name = format!("{}{}", self.server_prefix, self.first_server + i);
         Ok(csv.lines().any(|line| {
             let fields: Vec<&str> = line.split(',').collect();
             fields.len() > 17 && fields[0] == "bangui" && fields[1] == name && fields[17] == "UP"
