@@ -51,9 +51,14 @@ $(DEPLOY_VENV)/.installed: Makefile
 
 ## test-deploy: the chart (helm lint/template, Kubernetes' schemas), Dockerfiles (hadolint),
 ## compose (podman-compose config), systemd units (systemd-analyze verify), HAProxy's config
-test-deploy: deps $(DEPLOY_VENV)/.installed
-	$(CARGO) build -p bangui --bin bangui
-	$(DEPLOY_VENV)/bin/python deploy/test/check_deploy.py $(BANGUI)
+## (deploy/test/check_deploy.py); then the image, built with podman and run non-root with a
+## read-only root filesystem against a throw-away Redis and PostgreSQL (deploy/test/image.sh)
+test-deploy: deps ui $(DEPLOY_VENV)/.installed
+	$(CARGO) build -p bangui-testkit --bin bangui-stack
+	$(CARGO) build -p bangui --bin bangui --features embed-ui
+	cp $(BANGUI) $(TARGET_DIR)/bangui-image-test
+	$(DEPLOY_VENV)/bin/python deploy/test/check_deploy.py $(TARGET_DIR)/bangui-image-test
+	$(STACK) exec -- deploy/test/image.sh $(TARGET_DIR)/bangui-image-test
 
 ## bench: benchmarks, each against a baseline measured in the same run
 bench: deps ui

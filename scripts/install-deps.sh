@@ -21,6 +21,12 @@ have haproxy || need+=(haproxy)
 # systemd's unit verifier.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 have systemd-analyze || need+=(systemd)
+# …and the image test: podman with runc (its default runtime fails here), a Debian base image
+# made from Debian's packages (no registry is reachable), curl to talk to the container.
+have podman || need+=(podman)
+have runc || need+=(runc)
+have mmdebstrap || need+=(mmdebstrap)
+have curl || need+=(curl)
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo is missing; install Rust with rustup (https://rustup.rs)" >&2
