@@ -71,6 +71,7 @@ bench: deps ui
 	$(CARGO) bench -p bangui --bench jobs_at_scale
 	$(CARGO) bench -p bangui --bench analytics_at_scale
 	$(CARGO) bench -p bangui --bench ui
+	$(CARGO) bench -p bangui --bench deploy_at_scale
 
 ## lint: formatting, clippy with warnings as errors, and the web API types up to date and typed
 lint: api-types-check web/node_modules/.installed

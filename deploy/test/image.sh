@@ -6,43 +6,21 @@
 # serve the UI and the API, pass its own HEALTHCHECK, and stop by itself within its grace
 # period on SIGTERM. Prints what the image weighs.
 #
-# No registry is reachable here: the Debian base is made from Debian's packages (mmdebstrap)
-# and imported under the name the Dockerfile's FROM uses (../../shared/reference/deploy-tooling.md).
+# No registry is reachable here: build-image.sh makes the Debian base from Debian's packages.
 set -euo pipefail
 binary="$1"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 : "${BANGUI_TEST_REDIS_URL:?run under bangui-stack exec}" "${BANGUI_TEST_DATABASE_URL:?run under bangui-stack exec}"
 
-state=/var/tmp/bangui-podman
-mkdir -p "$state"
-# podman's defaults fail on these machines (crun, systemd cgroups, ulimits): runc and cgroupfs.
-cat > "$state/containers.conf" <<'CONF'
-[containers]
-default_ulimits = []
-[engine]
-cgroup_manager = "cgroupfs"
-runtime = "runc"
-CONF
-export CONTAINERS_CONF="$state/containers.conf"
+"$root/deploy/test/build-image.sh" "$binary" localhost/bangui:test
+export CONTAINERS_CONF="${BANGUI_PODMAN_STATE:-/var/tmp/bangui-podman}/containers.conf"
 
 fail() { echo "FAIL  $*" >&2; exit 1; }
 ok() { echo "ok    $*"; }
 
-base=docker.io/library/debian:bookworm-slim
-if ! podman image exists "$base"; then
-  echo "image: making $base from Debian's packages (mmdebstrap)"
-  mmdebstrap --quiet --variant=apt --format=tar bookworm "$state/bookworm.tar"
-  podman import -q "$state/bookworm.tar" "$base" >/dev/null
-  rm -f "$state/bookworm.tar"
-fi
-
-context="$(mktemp -d)"
 name="bangui-image-test-$$"
-cleanup() { podman rm -f "$name" >/dev/null 2>&1 || true; rm -rf "$context"; }
+cleanup() { podman rm -f "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-cp "$binary" "$context/bangui"
-podman build -q --pull=never --network=host --format docker -f "$root/deploy/Dockerfile" --target runtime-prebuilt \
-  -t localhost/bangui:test "$context" >/dev/null
 size=$(podman image inspect --format '{{.Size}}' localhost/bangui:test)
 ok "podman build deploy/Dockerfile (runtime-prebuilt): $((size / 1000000)) MB with this binary ($(($(stat -c %s "$binary") / 1000000)) MB)"
 
