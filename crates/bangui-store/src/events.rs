@@ -97,6 +97,7 @@ impl RedisStore {
             .set_response_timeout(Some(READ_BLOCK + Duration::from_secs(5)));
         let conn = self
             .client()
+            .await?
             .get_multiplexed_async_connection_with_config(&config)
             .await?;
         Ok(EventReader {

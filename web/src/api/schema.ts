@@ -805,7 +805,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redis and PostgreSQL answer. fail2ban's state is reported from the shared status but never gates readiness: a worker without fail2ban still serves its UI. When not ready, the error's details are the checks. */
+        /** Redis and PostgreSQL answer. fail2ban's state is reported from the shared status but never gates readiness: a worker without fail2ban still serves its UI. When not ready, the error's details are the checks; after SIGTERM, `{"draining": true}` (the worker serves on for `BANGUI_SHUTDOWN_DELAY_SECONDS`, then drains). */
         get: operations["health_ready"];
         put?: never;
         post?: never;
