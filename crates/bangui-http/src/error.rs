@@ -85,6 +85,8 @@ error_codes! {
     JailLogUnreadable = "jail_log_unreadable", BAD_REQUEST,
         "the jail's log is not a file bangui may read (the journal, outside BANGUI_FAIL2BAN_LOG_DIR, none yet): paste the lines";
     /// fail2ban's client would not start the jail as configured; details.hint may say why.
+    BanWouldLockOut = "ban_would_lock_out", UNPROCESSABLE_ENTITY,
+        "the ban would lock out the caller, a trusted proxy, the host or an address the jail ignores; details.reason says which";
     ActivationRejected = "activation_rejected", UNPROCESSABLE_ENTITY,
         "fail2ban would not start this jail as configured; nothing was changed";
     InvalidConfigPath = "invalid_config_path", UNPROCESSABLE_ENTITY,

@@ -23,6 +23,7 @@ pub mod filter_test;
 pub mod geo;
 pub mod jails;
 pub mod library;
+pub mod lockout;
 mod reload;
 pub mod server;
 pub mod status;

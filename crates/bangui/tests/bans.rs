@@ -6,8 +6,8 @@ mod common;
 
 use bangui_testkit::cluster::ClusterOptions;
 use common::{
-    EventStream, Fixture, assert_answers, banned_ips, before_bad_input, fail2ban_bans,
-    fail2ban_says, fail2ban_state,
+    Caller, EventStream, Fixture, assert_answers, banned_ips, before_bad_input, cluster,
+    fail2ban_bans, fail2ban_says, fail2ban_state,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -462,4 +462,80 @@ async fn fail2ban_down_gives_502_and_everything_works_again_when_it_returns() {
         true
     );
     assert_eq!(fail2ban_bans(&cluster, "test"), ["192.0.2.60"]);
+}
+
+#[tokio::test]
+async fn bans_that_would_lock_someone_out_are_refused_and_reach_no_fail2ban() {
+    // Workers behind a proxy at 127.0.0.1 and a load balancer network; the client is
+    // 203.0.113.9 (as X-Forwarded-For says through the trusted proxy).
+    let cluster = cluster(
+        ClusterOptions::workers(2).env("BANGUI_TRUSTED_PROXIES", "127.0.0.1/32,10.20.0.0/16"),
+    );
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let from_client = |ip: &str, jail: &str| {
+        let (caller, cookie, base) = (&caller, &cookie, &base);
+        let body = json!({ "ip": ip, "jail": jail });
+        async move {
+            caller
+                .http
+                .post(format!("{base}/api/v1/bans"))
+                .header("Cookie", cookie)
+                .header("X-BanGUI-Request", "1")
+                .header("X-Forwarded-For", "203.0.113.9")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let attempts = [
+        ("203.0.113.9", "client"),
+        ("::ffff:203.0.113.9", "client"),
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("0.0.0.0", "loopback"),
+        ("::", "loopback"),
+        ("10.20.0.1", "trusted_proxy"),
+        ("10.20.255.254", "trusted_proxy"),
+        // The test jail's ignoreip: 127.0.0.1/8 ::1 10.99.0.0/16.
+        ("10.99.0.1", "ignored"),
+        ("10.99.200.3", "ignored"),
+    ];
+    for (ip, reason) in attempts {
+        let answer = from_client(ip, "test").await;
+        let status = answer.status().as_u16();
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(
+            (
+                status,
+                body["error_code"].as_str(),
+                body["details"]["reason"].as_str()
+            ),
+            (422, Some("ban_would_lock_out"), Some(reason)),
+            "{ip}: {body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("not banned: "),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        fail2ban_says(&cluster, &["get", "test", "banip"]),
+        json!([]),
+        "nothing reached fail2ban"
+    );
+    // A neighbour of each is banned as usual.
+    for ip in ["203.0.113.10", "10.21.0.1", "10.98.0.1"] {
+        let answer = from_client(ip, "test").await;
+        assert_eq!(answer.status().as_u16(), 200, "{ip}");
+    }
+    let banned = fail2ban_says(&cluster, &["get", "test", "banip"]);
+    assert_eq!(banned.as_array().unwrap().len(), 3, "{banned}");
 }

@@ -81,7 +81,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bans the address in the jail; a new ban is archived at once and its country looked up. */
+        /** Bans the address in the jail; a new ban is archived at once and its country looked up. Refused (422 `ban_would_lock_out`, `details.reason`) when the address is the caller's own, a trusted proxy, loopback, or in the jail's ignore list. */
         post: operations["ban"];
         /** Lifts the address's bans, in one jail or in every jail. The archive keeps them, marked lifted by the caller's session. */
         delete: operations["unban"];
@@ -1526,7 +1526,7 @@ export interface components {
          * @description The kind of an error: what a program tells errors apart by.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "jail_log_unreadable" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "config_file_invalid" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "filter_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "filter_exists" | "filter_in_use" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
+        ErrorCode: "malformed_json" | "bad_request" | "invalid_body" | "invalid_query" | "invalid_address" | "invalid_jail_name" | "invalid_origin" | "invalid_range" | "invalid_country" | "invalid_address_prefix" | "invalid_pagination" | "invalid_job_id" | "invalid_id" | "invalid_name" | "invalid_url" | "invalid_schedule" | "invalid_timezone" | "weak_password" | "invalid_session_duration" | "invalid_argument" | "fail2ban_log_not_a_file" | "jail_log_unreadable" | "ban_would_lock_out" | "activation_rejected" | "invalid_config_path" | "config_file_not_text" | "config_file_invalid" | "unauthorized" | "invalid_credentials" | "config_runs_commands" | "csrf_header_missing" | "not_found" | "jail_not_found" | "config_file_not_found" | "jail_not_configured" | "filter_not_found" | "method_not_allowed" | "conflict" | "setup_already_done" | "import_busy" | "config_file_exists" | "filter_exists" | "filter_in_use" | "jail_already_active" | "config_file_changed" | "payload_too_large" | "precondition_required" | "unsupported_media_type" | "rate_limited" | "internal_error" | "fail2ban_unavailable" | "fail2ban_error" | "blocklist_fetch_failed" | "activation_failed" | "fail2ban_config_unreadable" | "setup_required" | "state_store_unavailable" | "database_unavailable" | "not_ready";
         /** @description Something the UI should know about at once. */
         Event: {
             ip: string;
@@ -3224,7 +3224,7 @@ export interface operations {
             404: components["responses"]["jail_not_found"];
             413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
-            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_address`: not an IP address (or network); `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take */
+            /** @description `invalid_body`: the body does not have the fields and types this route takes; `invalid_address`: not an IP address (or network); `invalid_jail_name`: not a valid jail name; `invalid_argument`: an argument fail2ban cannot take; `ban_would_lock_out`: the ban would lock out the caller, a trusted proxy, the host or an address the jail ignores; details.reason says which */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3232,7 +3232,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        error_code: "invalid_body" | "invalid_address" | "invalid_jail_name" | "invalid_argument";
+                        error_code: "invalid_body" | "invalid_address" | "invalid_jail_name" | "invalid_argument" | "ban_would_lock_out";
                     };
                 };
             };

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::{Extension, Json};
 use bangui_core::{Address, JailName, Page, PageNumber, PageSize, SearchText};
+use bangui_runtime::lockout::BanError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -11,7 +12,7 @@ use super::jails::BanItem;
 use crate::audit::with_details;
 use crate::auth::AuthSession;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, ClientAddr};
 use crate::paging::Paged;
 use crate::state::AppState;
 
@@ -71,19 +72,37 @@ pub struct BanAnswer {
 }
 
 /// `POST /bans {"ip", "jail"}`: bans the address in the jail; a new ban is archived at once and
-/// its country looked up.
+/// its country looked up. Refused (422 `ban_would_lock_out`, `details.reason`) when the address
+/// is the caller's own, a trusted proxy, loopback, or in the jail's ignore list.
 #[utoipa::path(post, path = "/bans", tag = "bans", operation_id = "ban",
     request_body = BanRequest,
     responses((status = 200, description = "Banned.", body = BanAnswer)),
     extensions(("x-error-codes" = json!([
         ErrorCode::InvalidAddress, ErrorCode::InvalidJailName, ErrorCode::JailNotFound,
-        ErrorCode::InvalidArgument, ErrorCode::Fail2banUnavailable, ErrorCode::Fail2banError
+        ErrorCode::InvalidArgument, ErrorCode::BanWouldLockOut, ErrorCode::Fail2banUnavailable,
+        ErrorCode::Fail2banError
     ]))))]
 pub async fn ban(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(request): ApiJson<BanRequest>,
 ) -> Result<Response, ApiError> {
-    let newly = state.runtime.ban(&request.jail, request.ip.ip()).await?;
+    let newly = state
+        .runtime
+        .ban_by_hand(
+            &request.jail,
+            request.ip.ip(),
+            client,
+            &state.settings.trusted_proxies,
+        )
+        .await
+        .map_err(|e| match e {
+            BanError::Lockout(lockout) => {
+                ApiError::with_message(ErrorCode::BanWouldLockOut, format!("not banned: {lockout}"))
+                    .details(&lockout)
+            }
+            BanError::Runtime(e) => e.into(),
+        })?;
     let answer = BanAnswer {
         ip: request.ip,
         jail: request.jail,
