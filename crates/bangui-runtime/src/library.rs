@@ -392,20 +392,23 @@ impl Runtime {
                 item.used_by.join(", ")
             )));
         }
+        // Read under the lock: the revision keeps what is deleted, not what was there earlier.
+        let lock = self.config_write_lock().await?;
         let root = self.settings().config_dir.clone();
         let p = local.clone();
-        let before = self
-            .files_blocking(move || {
-                LocalConfigDir::new(&root)
-                    .read(&p)
-                    .map_err(|e| RuntimeError::Config(format!("{p}: {e}")))
-            })
-            .await??
-            .map(|b| String::from_utf8_lossy(&b).into_owned());
-        let lock = self.config_write_lock().await?;
-        let result = self
-            .write_with_revision(&local, before.as_deref(), None, actor, "delete")
-            .await;
+        let result = async {
+            let before = self
+                .files_blocking(move || {
+                    LocalConfigDir::new(&root)
+                        .read(&p)
+                        .map_err(|e| RuntimeError::Config(format!("{p}: {e}")))
+                })
+                .await??
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            self.write_with_revision(&local, before.as_deref(), None, actor, "delete")
+                .await
+        }
+        .await;
         self.redis().unlock(lock).await?;
         Ok(result?)
     }

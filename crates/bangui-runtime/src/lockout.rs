@@ -61,10 +61,11 @@ fn ignore_entry_covers(entry: &str, ip: IpAddr) -> bool {
 
 /// The lockouts a ban of `ip` would cause, apart from the jail's ignore list.
 pub fn lockout_of(ip: IpAddr, client: IpAddr, trusted: &[IpNetwork]) -> Option<Lockout> {
-    let mapped = match ip {
+    let unmapped = |ip: IpAddr| match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
     };
+    let (mapped, client) = (unmapped(ip), unmapped(client));
     if mapped.is_loopback() || mapped.is_unspecified() {
         return Some(Lockout::Loopback);
     }
@@ -118,6 +119,12 @@ mod tests {
         assert_eq!(of("0.0.0.0"), Some(Lockout::Loopback));
         assert_eq!(of("203.0.113.9"), Some(Lockout::Client));
         assert_eq!(of("::ffff:203.0.113.9"), Some(Lockout::Client));
+        // A client seen on a dual-stack socket.
+        let mapped_client: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(
+            lockout_of("203.0.113.9".parse().unwrap(), mapped_client, &trusted),
+            Some(Lockout::Client)
+        );
         assert!(matches!(
             of("10.20.3.4"),
             Some(Lockout::TrustedProxy { .. })
