@@ -327,6 +327,8 @@ test("history: filters by address prefix, highlights repeat offenders, and opens
   await expect(page).toHaveURL(/prefix=198\.51\.100\./);
   const rows = page.locator("tr[data-history-ip]");
   await expect(rows.first()).toBeVisible();
+  // The unfiltered page stays until the filtered answer replaces it: wait for that.
+  await expect(page.locator('tr[data-history-ip]:not([data-history-ip^="198.51.100."])')).toHaveCount(0);
   for (const ip of await rows.evaluateAll((r) => r.map((x) => x.getAttribute("data-history-ip")))) {
     expect(ip).toMatch(/^198\.51\.100\./);
   }
