@@ -19,19 +19,12 @@ use std::time::{Duration, Instant};
 
 use bangui_testkit::cluster::http_get;
 use bangui_testkit::load_balancer::LoadBalancer;
+use bangui_testkit::net::free_port;
 use bangui_testkit::{Postgres, Redis};
 
 const STARTS: usize = 10;
 const LOAD: Duration = Duration::from_secs(5);
 const CONNECTIONS: usize = 32;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Polls `/api/v1/health/ready` on `port` (every millisecond) until it answers 200.
 fn wait_ready(port: u16, since: Instant) -> Duration {
@@ -106,7 +99,7 @@ fn main() {
     // The binary.
     let binary_starts: Vec<Start> = (0..STARTS)
         .map(|_| {
-            let port = free_port();
+            let port = free_port().unwrap();
             let since = Instant::now();
             let mut child = Command::new(binary)
                 .arg("serve")
@@ -165,7 +158,7 @@ fn main() {
     .unwrap();
     let image_starts: Vec<Start> = (0..STARTS)
         .map(|i| {
-            let port = free_port();
+            let port = free_port().unwrap();
             let name = format!("bangui-bench-{}-{i}", std::process::id());
             let since = Instant::now();
             let mut args = vec![
