@@ -182,14 +182,16 @@ async fn rolling_restarts_behind_the_shipped_balancer_lose_nothing() {
     // kill -9 under the same load: only what the killed worker was serving may fail.
     let load = Load::start(lb.url(), cookie, 100_000);
     load.wait_for(50).await;
+    // The worker dies somewhere between these two instants (kill, then reaping it).
     let killed_at = Instant::now();
     tokio::task::block_in_place(|| cluster.kill(0).unwrap());
+    let dead_by = Instant::now();
     load.wait_for(150).await;
     let outcomes = load.stop().await;
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !ok(o)).collect();
     let in_flight = outcomes
         .iter()
-        .filter(|o| o.started <= killed_at && o.finished >= killed_at)
+        .filter(|o| o.started <= dead_by && o.finished >= killed_at)
         .count();
     eprintln!(
         "kill -9: {} requests, {in_flight} in flight when it was killed, {} failed",
@@ -197,11 +199,11 @@ async fn rolling_restarts_behind_the_shipped_balancer_lose_nothing() {
         failed.len()
     );
     assert!(
-        failed.iter().all(|o| o.started <= killed_at),
+        failed.iter().all(|o| o.started <= dead_by),
         "a request sent after the kill failed: {:?}",
         &failed[..failed.len().min(5)]
     );
     assert!(failed.len() <= in_flight, "{} failed", failed.len());
-    let after = outcomes.iter().filter(|o| o.started > killed_at).count();
+    let after = outcomes.iter().filter(|o| o.started > dead_by).count();
     assert!(after >= 100, "{after} requests after the kill");
 }
