@@ -178,21 +178,36 @@ test("jails: ban and unban through the forms and the table, look up, stop and st
   await expect(page.locator('tr[data-jail="test"]')).toBeVisible();
   const ip = "198.51.100.23";
 
-  const banForm = page.getByRole("form", { name: "Ban an address", exact: true });
+  const banForm = page.getByRole("form", { name: "Ban an address or network", exact: true });
   await banForm.getByRole("combobox", { name: "Jail" }).click();
   await page.getByRole("option", { name: "test", exact: true }).click();
-  await banForm.getByLabel("Address").fill(ip);
+  await banForm.getByLabel("Address or network").fill(ip);
   await banForm.getByRole("button", { name: "Ban" }).click();
   await expect(page.getByText(`${ip} banned in test`).first()).toBeVisible();
   await expect(page.locator(`tr[data-ban="${ip}"]`)).toBeVisible();
 
   const lookup = page.getByRole("form", { name: "Look up an address" });
-  await lookup.getByLabel("Address").fill(ip);
+  await lookup.getByLabel("Address or network").fill(ip);
   await lookup.getByRole("button", { name: "Look up" }).click();
   await expect(page.getByTestId("lookup-result")).toContainText("banned in test");
 
   await page.getByRole("button", { name: `Unban ${ip} in test` }).click();
   await expect(page.locator(`tr[data-ban="${ip}"]`)).toHaveCount(0);
+
+  // A network: host bits are refused with the network meant; the canonical one is banned,
+  // and an address inside it is found banned through it.
+  await banForm.getByLabel("Address or network").fill("198.51.100.9/24");
+  await banForm.getByRole("button", { name: "Ban" }).click();
+  await expect(page.getByText("the network is 198.51.100.0/24").first()).toBeVisible();
+  await banForm.getByLabel("Address or network").fill("198.51.100.0/24");
+  await banForm.getByRole("button", { name: "Ban" }).click();
+  await expect(page.getByText("198.51.100.0/24 banned in test").first()).toBeVisible();
+  await expect(page.locator('tr[data-ban="198.51.100.0/24"]')).toBeVisible();
+  await lookup.getByLabel("Address or network").fill("198.51.100.77");
+  await lookup.getByRole("button", { name: "Look up" }).click();
+  await expect(page.getByTestId("lookup-result")).toContainText("banned in test through 198.51.100.0/24 in test");
+  await page.getByRole("button", { name: "Unban 198.51.100.0/24 in test" }).click();
+  await expect(page.locator('tr[data-ban="198.51.100.0/24"]')).toHaveCount(0);
 
   // Stop: fail2ban forgets the jail; start it again by name.
   await page.getByRole("button", { name: "Actions for test-incr" }).click();
@@ -256,7 +271,7 @@ test("blocklists: add, preview, import 100,000 addresses with a progress bar to 
   await expect(page.locator('tr[data-source="big"]')).toBeVisible();
 
   await page.locator('tr[data-source="big"]').getByRole("button", { name: "Preview" }).click();
-  await expect(page.getByTestId("preview-summary")).toContainText("100,000 valid");
+  await expect(page.getByTestId("preview-summary")).toContainText("100,000 entries, 100,000 to ban (100,000 IPv4 addresses");
 
   await page.locator('tr[data-source="big"]').getByRole("button", { name: "Import now" }).click();
   await expect(page.getByTestId("import-progress")).toHaveAttribute("data-state", "done", { timeout: 180_000 });

@@ -1,6 +1,6 @@
 //! Blocklists: the fields of a source, checked at the edge ([`source`]); downloading a list
-//! without letting its URL reach internal services ([`fetch`]); reading the addresses out of
-//! it ([`parse`]); and what a preview shows of it ([`preview`]).
+//! without letting its URL reach internal services ([`fetch`]); reading the addresses and
+//! networks out of it, whatever its format ([`parse`]); and what a preview shows of it ([`preview`]).
 #![forbid(unsafe_code)]
 
 pub mod fetch;
@@ -9,6 +9,6 @@ mod preview;
 pub mod source;
 
 pub use fetch::{FetchError, FetchSettings, Fetched, fetch};
-pub use parse::{ParsedList, parse};
+pub use parse::{FamilyCounts, Format, ParsedList, SkipReason, SkippedLine, parse};
 pub use preview::{Preview, preview};
 pub use source::{BlocklistUrl, SourceId, SourceName};

@@ -131,7 +131,11 @@ mod tests {
         assert_eq!(id("7").unwrap().get(), 7);
         assert_eq!(id("\"7\"").unwrap().get(), 7);
         for bad in ["0", "-3", "\"abc\"", "\"+7\"", "\"\""] {
-            assert_eq!(id(bad).unwrap_err().1, Some(InputKind::SourceId), "{bad}");
+            assert_eq!(
+                id(bad).unwrap_err().1.map(|r| r.kind),
+                Some(InputKind::SourceId),
+                "{bad}"
+            );
         }
         assert_eq!(
             serde_json::from_str::<SourceName>("\"  spamhaus \"")
@@ -140,9 +144,12 @@ mod tests {
             "spamhaus"
         );
         let name = classified(|| serde_json::from_str::<SourceName>("\"a\\u0007b\""));
-        assert_eq!(name.unwrap_err().1, Some(InputKind::SourceName));
+        assert_eq!(
+            name.unwrap_err().1.map(|r| r.kind),
+            Some(InputKind::SourceName)
+        );
         let url = classified(|| serde_json::from_str::<BlocklistUrl>("\"ftp://example.org/x\""));
-        assert_eq!(url.unwrap_err().1, Some(InputKind::Url));
+        assert_eq!(url.unwrap_err().1.map(|r| r.kind), Some(InputKind::Url));
         assert_eq!(
             serde_json::from_str::<BlocklistUrl>("\"https://example.org/drop.txt\"")
                 .unwrap()

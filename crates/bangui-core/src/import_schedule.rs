@@ -214,7 +214,10 @@ mod tests {
             ImportSchedule::Hourly { minute: 5 }
         );
         assert_eq!(
-            read(r#"{"kind": "daily", "at": "25:00"}"#).unwrap_err().1,
+            read(r#"{"kind": "daily", "at": "25:00"}"#)
+                .unwrap_err()
+                .1
+                .map(|r| r.kind),
             Some(InputKind::Schedule)
         );
         assert_eq!(

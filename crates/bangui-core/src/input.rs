@@ -45,8 +45,16 @@ pub enum InputKind {
     SessionLength,
 }
 
+/// A value a domain type refused: its kind, and what the caller can use to correct it
+/// (`("canonical", "192.0.2.0/24")`), if anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub kind: InputKind,
+    pub detail: Option<(&'static str, String)>,
+}
+
 thread_local! {
-    static REFUSED: Cell<Option<InputKind>> = const { Cell::new(None) };
+    static REFUSED: Cell<Option<Refusal>> = const { Cell::new(None) };
 }
 
 /// Runs `deserialize`; on failure, also says which kind of input was refused (`None`: the
@@ -54,17 +62,31 @@ thread_local! {
 /// field).
 pub fn classified<T, E>(
     deserialize: impl FnOnce() -> Result<T, E>,
-) -> Result<T, (E, Option<InputKind>)> {
+) -> Result<T, (E, Option<Refusal>)> {
     REFUSED.set(None);
     let result = deserialize();
-    let kind = REFUSED.take();
-    result.map_err(|e| (e, kind))
+    let refusal = REFUSED.take();
+    result.map_err(|e| (e, refusal))
 }
 
 /// The error a domain type's `Deserialize` returns for a value it refuses: serde's error with
 /// `reason` as message, the kind noted for [`classified`].
 pub fn refuse<E: serde::de::Error>(kind: InputKind, reason: impl Display) -> E {
-    REFUSED.set(Some(kind));
+    REFUSED.set(Some(Refusal { kind, detail: None }));
+    E::custom(reason)
+}
+
+/// A refused value's correction, if its error has one (see [`Refusal::detail`]).
+pub trait Correction {
+    fn correction(&self) -> Option<(&'static str, String)> {
+        None
+    }
+}
+
+/// [`refuse`], noting the error's [`Correction`] too.
+pub fn refuse_with<E: serde::de::Error>(kind: InputKind, reason: impl Display + Correction) -> E {
+    let detail = reason.correction();
+    REFUSED.set(Some(Refusal { kind, detail }));
     E::custom(reason)
 }
 
@@ -90,7 +112,7 @@ mod tests {
     fn a_refusal_is_classified_once() {
         let refused: Result<crate::JailName, _> =
             classified(|| serde_json::from_str::<crate::JailName>("\"../etc\""));
-        assert_eq!(refused.unwrap_err().1, Some(InputKind::JailName));
+        assert_eq!(refused.unwrap_err().1.unwrap().kind, InputKind::JailName);
         // The wrong shape is no domain refusal, and the earlier note does not linger.
         let shape = classified(|| serde_json::from_str::<crate::JailName>("7"));
         assert_eq!(shape.unwrap_err().1, None);

@@ -23,7 +23,7 @@ mod time_range;
 mod time_zone;
 mod window;
 
-pub use address::{Address, AddressError, Network, parse_address, parse_network};
+pub use address::{Address, AddressError, Network, parse_address, parse_network, uncovered};
 pub use address_prefix::{AddressPrefix, AddressPrefixError};
 pub use country::{CountryCode, CountryCodeError, NamedCountry};
 pub use event::Event;

@@ -122,11 +122,20 @@ mod tests {
         let page = |json: &str| classified(|| serde_json::from_str::<PageNumber>(json));
         let size = |json: &str| classified(|| serde_json::from_str::<PageSize>(json));
         assert_eq!(page("3").unwrap().get(), 3);
-        assert_eq!(page("0").unwrap_err().1, Some(InputKind::Page));
+        assert_eq!(
+            page("0").unwrap_err().1.map(|r| r.kind),
+            Some(InputKind::Page)
+        );
         assert_eq!(page("\"x\"").unwrap_err().1, None);
         assert_eq!(size("500").unwrap().get(), 500);
-        assert_eq!(size("501").unwrap_err().1, Some(InputKind::Page));
-        assert_eq!(size("0").unwrap_err().1, Some(InputKind::Page));
+        assert_eq!(
+            size("501").unwrap_err().1.map(|r| r.kind),
+            Some(InputKind::Page)
+        );
+        assert_eq!(
+            size("0").unwrap_err().1.map(|r| r.kind),
+            Some(InputKind::Page)
+        );
         let p = Page::new(PageNumber(2), PageSize(2));
         assert_eq!(p.slice(&[1, 2, 3, 4, 5]), vec![3, 4]);
         assert_eq!(p.offset(), 2);

@@ -369,7 +369,7 @@ impl Client {
     }
 
     /// `banned IP…`: for each address, the jails that ban it (in the order given).
-    pub async fn banned_for(&self, ips: &[IpAddr]) -> Result<Vec<Vec<String>>, Error> {
+    pub async fn banned_for<T: BanTarget>(&self, ips: &[T]) -> Result<Vec<Vec<String>>, Error> {
         let mut out = Vec::with_capacity(ips.len());
         for chunk in ips.chunks(500) {
             let mut words = vec![Value::str("banned")];
@@ -391,16 +391,16 @@ impl Client {
     /// [`ClientBuilder::batch_target`], sized from how long the previous command took, so other
     /// callers (the dashboard, another worker's ping) get a turn in between. If a command
     /// fails, the error is returned; the commands before it have taken effect.
-    pub async fn ban(&self, jail: &JailName, ips: &[IpAddr]) -> Result<u64, Error> {
+    pub async fn ban<T: BanTarget>(&self, jail: &JailName, ips: &[T]) -> Result<u64, Error> {
         self.ban_with_progress(jail, ips, |_| {}).await
     }
 
     /// [`ban`](Self::ban), calling `progress` with the number of addresses done after each
     /// command.
-    pub async fn ban_with_progress(
+    pub async fn ban_with_progress<T: BanTarget>(
         &self,
         jail: &JailName,
-        ips: &[IpAddr],
+        ips: &[T],
         progress: impl FnMut(usize),
     ) -> Result<u64, Error> {
         self.batch(&["set", jail, "banip"], ips, progress).await
@@ -408,21 +408,21 @@ impl Client {
 
     /// Unbans addresses in a jail; returns how many were banned there. Cut into commands like
     /// [`ban`](Self::ban).
-    pub async fn unban(&self, jail: &JailName, ips: &[IpAddr]) -> Result<u64, Error> {
+    pub async fn unban<T: BanTarget>(&self, jail: &JailName, ips: &[T]) -> Result<u64, Error> {
         self.unban_with_progress(jail, ips, |_| {}).await
     }
 
-    pub async fn unban_with_progress(
+    pub async fn unban_with_progress<T: BanTarget>(
         &self,
         jail: &JailName,
-        ips: &[IpAddr],
+        ips: &[T],
         progress: impl FnMut(usize),
     ) -> Result<u64, Error> {
         self.batch(&["set", jail, "unbanip"], ips, progress).await
     }
 
     /// `unban IP…`: unbans the addresses in every jail; returns the number of unbans.
-    pub async fn unban_everywhere(&self, ips: &[IpAddr]) -> Result<u64, Error> {
+    pub async fn unban_everywhere<T: BanTarget>(&self, ips: &[T]) -> Result<u64, Error> {
         self.batch(&["unban"], ips, |_| {}).await
     }
 
@@ -431,10 +431,10 @@ impl Client {
         self.get(&["unban", "--all"], read::count).await
     }
 
-    async fn batch(
+    async fn batch<T: BanTarget>(
         &self,
         head: &[&str],
-        ips: &[IpAddr],
+        ips: &[T],
         mut progress: impl FnMut(usize),
     ) -> Result<u64, Error> {
         let batch = &self.inner.batch;
@@ -754,6 +754,20 @@ fn version_at_least(version: &str, (major, minor): (u64, u64)) -> bool {
     let num = |p: Option<String>| p.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
     let (a, b) = (num(parts.next()), num(parts.next()));
     (a, b) >= (major, minor)
+}
+
+/// What can be banned: an address, or a network ([`bangui_core::Network`], written as
+/// fail2ban writes it: an address without prefix, a network as `address/prefix` without host
+/// bits). Sealed: no other text reaches a ban command.
+pub trait BanTarget: std::fmt::Display + Sync + sealed::Sealed {}
+
+impl BanTarget for IpAddr {}
+impl BanTarget for bangui_core::Network {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for std::net::IpAddr {}
+    impl Sealed for bangui_core::Network {}
 }
 
 /// fail2ban reads a single address better as an address than as a /32 or /128.

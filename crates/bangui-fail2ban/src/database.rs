@@ -5,10 +5,10 @@
 //! Its `bans` table has one row per ban event; rows go after a day (`dbpurgeage`), and a manual
 //! unban deletes the rows of what it lifts.
 
-use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use bangui_core::Network;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,7 +22,8 @@ const ADDRESSES_PER_READ: usize = 500;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BanRecord {
     pub jail: String,
-    pub ip: IpAddr,
+    /// An address, or a network banned as one.
+    pub ip: Network,
     pub started_at: DateTime<Utc>,
     /// Seconds; negative: for ever.
     pub duration_secs: i64,
@@ -96,8 +97,9 @@ impl Fail2banDatabase {
         Ok((rows.iter().filter_map(record).collect(), last))
     }
 
-    /// Every row of these addresses.
-    pub async fn bans_of(&mut self, ips: &[IpAddr]) -> Result<Vec<BanRecord>, DatabaseError> {
+    /// Every row of these addresses and networks (as fail2ban writes them: exactly, not rows
+    /// of what a network contains).
+    pub async fn bans_of(&mut self, ips: &[Network]) -> Result<Vec<BanRecord>, DatabaseError> {
         let mut records = Vec::new();
         for chunk in ips.chunks(ADDRESSES_PER_READ) {
             let placeholders = vec!["?"; chunk.len()].join(",");
@@ -123,7 +125,7 @@ impl Fail2banDatabase {
 /// A row as a record; `None` for a row too damaged to use. `data` is JSON stored as a BLOB
 /// (`{"matches": [...], "failures": n}`), read leniently.
 fn record(row: &SqliteRow) -> Option<BanRecord> {
-    let ip: IpAddr = row.try_get::<String, _>("ip").ok()?.parse().ok()?;
+    let ip = bangui_core::parse_network(&row.try_get::<String, _>("ip").ok()?).ok()?;
     let started: i64 = row.try_get("timeofban").ok()?;
     let data: Value = row
         .try_get::<Vec<u8>, _>("data")
@@ -141,7 +143,7 @@ fn record(row: &SqliteRow) -> Option<BanRecord> {
     };
     Some(BanRecord {
         jail: row.try_get("jail").ok()?,
-        ip: ip.to_canonical(),
+        ip,
         started_at: DateTime::<Utc>::from_timestamp(started, 0)?,
         duration_secs: row.try_get("bantime").ok()?,
         ban_count: row.try_get::<i64, _>("bancount").ok().unwrap_or(1) as i32,

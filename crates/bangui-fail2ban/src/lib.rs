@@ -24,7 +24,7 @@ pub mod protocol;
 pub mod transport;
 mod types;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{BanTarget, Client, ClientBuilder};
 pub use error::{Error, ServerError};
 pub use pickle::Value;
 pub use types::{

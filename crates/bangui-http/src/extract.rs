@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use bangui_core::input::{InputKind, classified};
+use bangui_core::input::{Refusal, classified};
 use ipnetwork::IpNetwork;
 use serde::de::DeserializeOwned;
 
@@ -20,14 +20,19 @@ use crate::state::AppState;
 
 /// A refused value as an error: the domain type's code, or `shape` when the value did not
 /// even have the right shape; the field in the details.
-fn refused(shape: ErrorCode, path: String, message: String, kind: Option<InputKind>) -> ApiError {
-    let code = kind.map_or(shape, ErrorCode::for_input);
+fn refused(shape: ErrorCode, path: String, message: String, refusal: Option<Refusal>) -> ApiError {
+    let code = refusal
+        .as_ref()
+        .map_or(shape, |r| ErrorCode::for_input(r.kind));
     let message = if path.is_empty() || path == "." {
         message
     } else {
         format!("{path}: {message}")
     };
-    let error = ApiError::with_message(code, message);
+    let mut error = ApiError::with_message(code, message);
+    if let Some((key, value)) = refusal.and_then(|r| r.detail) {
+        error = error.detail(key, value);
+    }
     if path.is_empty() || path == "." {
         error
     } else {
@@ -103,9 +108,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         // axum's message names the parameter ("…: page: page must be at least 1").
         classified(|| axum::extract::Query::<T>::try_from_uri(&parts.uri))
             .map(|axum::extract::Query(value)| Self(value))
-            .map_err(|(e, kind)| {
-                let code = kind.map_or(ErrorCode::InvalidQuery, ErrorCode::for_input);
-                ApiError::with_message(code, e.body_text())
+            .map_err(|(e, refusal)| {
+                refused(
+                    ErrorCode::InvalidQuery,
+                    String::new(),
+                    e.body_text(),
+                    refusal,
+                )
             })
     }
 }

@@ -6,12 +6,12 @@
 //!
 //! [`Runtime::apply_blocklist`]: bangui_runtime::Runtime::apply_blocklist
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use apalis::prelude::*;
 use apalis_cron::Tick;
 use bangui_blocklist::{FetchError, fetch, parse};
+use bangui_core::Network;
 use bangui_runtime::RuntimeError;
 use bangui_runtime::blocklist::ImportProgress;
 use bangui_store::blocklists::{BlocklistSource, RunStats};
@@ -207,7 +207,7 @@ async fn apply(
     progress: &mut ImportProgress,
     stats: &mut RunStats,
 ) -> Result<(), ImportError> {
-    let listed: Vec<IpAddr> = if source.deleted {
+    let listed: Vec<Network> = if source.deleted {
         Vec::new()
     } else {
         let fetched = fetch(&source.url, &context.fetch).await?;
@@ -216,7 +216,7 @@ async fn apply(
         stats.valid = list.valid as i32;
         stats.invalid = list.invalid as i32;
         stats.duplicates = list.duplicates as i32;
-        list.addresses
+        list.entries
     };
     context
         .runtime

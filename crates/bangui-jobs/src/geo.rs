@@ -2,11 +2,11 @@
 //! PostgreSQL cache. Addresses the database does not know (or all, while there is no database)
 //! are kept unresolved; a re-resolve retries them.
 
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
 use apalis::prelude::*;
+use bangui_core::Network;
 use bangui_runtime::{Countries, Followups};
 use bangui_store::jobs::Progress;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use crate::{Job, JobContext, JobQueue, Watch};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GeoResolve {
     #[serde(default)]
-    pub ips: Vec<IpAddr>,
+    pub ips: Vec<Network>,
     #[serde(default)]
     pub members_of: Option<i64>,
 }

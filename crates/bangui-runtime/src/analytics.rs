@@ -6,11 +6,10 @@
 //! (no fail2ban command per request).
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use bangui_core::{
-    Address, AddressPrefix, BucketWidth, CountryCode, JailName, NamedCountry, Origin, Page,
+    AddressPrefix, BucketWidth, CountryCode, JailName, NamedCountry, Network, Origin, Page,
     TimeRange, TimeZoneName, Window,
 };
 use bangui_store::StoreError;
@@ -41,7 +40,7 @@ pub struct RangeBan {
     pub id: i64,
     /// When the ban started, in the setup time zone.
     pub started_at: DateTime<FixedOffset>,
-    pub ip: Address,
+    pub ip: Network,
     pub jail: String,
     pub origin: Origin,
     /// Seconds; negative: for ever.
@@ -115,7 +114,7 @@ pub struct ByJail {
 /// An address and its bans in a range.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AddressBans {
-    pub ip: Address,
+    pub ip: Network,
     pub bans: i64,
     pub last_seen: DateTime<FixedOffset>,
     /// The jails that banned it, by name.
@@ -136,7 +135,7 @@ pub struct TopAddresses {
 pub struct ArchivedBan {
     pub id: i64,
     pub jail: String,
-    pub ip: Address,
+    pub ip: Network,
     /// In the setup time zone.
     pub started_at: DateTime<FixedOffset>,
     /// Seconds; negative: for ever.
@@ -164,7 +163,7 @@ pub struct TimelineTotals {
 /// Everything the archive knows about an address.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AddressTimeline {
-    pub ip: Address,
+    pub ip: Network,
     pub country: Option<NamedCountry>,
     pub first_seen: DateTime<FixedOffset>,
     pub last_seen: DateTime<FixedOffset>,
@@ -181,7 +180,7 @@ pub struct AddressTimeline {
 /// The history list's filters.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryQuery {
-    pub ip: Option<IpAddr>,
+    pub ip: Option<Network>,
     pub prefix: Option<AddressPrefix>,
     pub jail: Option<JailName>,
     pub origin: Option<Origin>,
@@ -253,12 +252,12 @@ impl Runtime {
         let banned = self.banned_now(rows.iter().map(|r| r.jail.as_str())).await;
         rows.into_iter()
             .map(|r| {
-                let ip = r.ip.ip().to_canonical();
+                let ip = Network::from_net(r.ip);
                 RangeBan {
                     banned_now: banned.as_ref().map(|b| b.contains(&(r.jail.clone(), ip))),
                     id: r.id,
                     started_at: local(r.started_at, tz),
-                    ip: ip.into(),
+                    ip,
                     jail: r.jail,
                     origin: r.origin,
                     duration_secs: r.duration_secs,
@@ -274,7 +273,7 @@ impl Runtime {
     async fn banned_now<'a>(
         &self,
         jails: impl Iterator<Item = &'a str>,
-    ) -> Option<HashSet<(String, IpAddr)>> {
+    ) -> Option<HashSet<(String, Network)>> {
         let status = self.status().await.ok().filter(|s| s.snapshot.online)?;
         let now = bangui_store::now_ms();
         let mut banned = HashSet::new();
@@ -286,8 +285,8 @@ impl Runtime {
             match self.ban_list_at(&status, &jail).await {
                 Ok(list) => banned.extend(
                     list.active(now)
-                        .filter_map(|e| e.ip.parse::<IpAddr>().ok())
-                        .map(|ip| (name.to_owned(), ip.to_canonical())),
+                        .filter_map(|e| bangui_core::parse_network(&e.ip).ok())
+                        .map(|ip| (name.to_owned(), ip)),
                 ),
                 Err(RuntimeError::JailNotFound(_)) => {}
                 Err(e) => {
@@ -417,7 +416,7 @@ impl Runtime {
             .await?
             .into_iter()
             .map(|a| AddressBans {
-                ip: a.ip.ip().into(),
+                ip: Network::from_net(a.ip),
                 bans: a.bans,
                 last_seen: local(a.last_started_at, tz),
                 jails: a.jails,
@@ -435,10 +434,9 @@ impl Runtime {
     /// address.
     pub async fn address_timeline(
         &self,
-        ip: IpAddr,
+        ip: Network,
         page: Page,
     ) -> Result<Option<AddressTimeline>, RuntimeError> {
-        let ip = ip.to_canonical();
         let tz = self.time_zone().await?;
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let limit = i64::from(page.size.get());
@@ -467,7 +465,7 @@ impl Runtime {
                 in_force
             });
         Ok(Some(AddressTimeline {
-            ip: ip.into(),
+            ip,
             country: NamedCountry::of(country.and_then(|c| c.country).as_deref()),
             first_seen: local(summary.first_seen, tz),
             last_seen: local(summary.last_seen, tz),
@@ -556,7 +554,7 @@ fn archived(e: HistoryEntry, tz: TimeZoneName) -> ArchivedBan {
     ArchivedBan {
         id: e.id,
         jail: e.jail,
-        ip: e.ip.ip().into(),
+        ip: Network::from_net(e.ip),
         started_at: local(e.started_at, tz),
         duration_secs: e.duration_secs,
         ban_count: e.ban_count,

@@ -6,11 +6,10 @@
 //! as they happen, and copies what fail2ban holds about addresses before bangui lifts their
 //! bans ([`Runtime::lifting`]).
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bangui_core::{Event, JailName, Origin};
+use bangui_core::{Event, JailName, Network, Origin};
 use bangui_fail2ban::database::{BanRecord, DatabaseError, Fail2banDatabase, Position};
 use bangui_store::StoreError;
 use bangui_store::history::ArchivedBan;
@@ -47,7 +46,7 @@ pub enum ArchiveError {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Lifted<'a> {
     /// These addresses, in one jail or in every jail.
-    Addresses(&'a [IpAddr], Option<&'a JailName>),
+    Addresses(&'a [Network], Option<&'a JailName>),
     /// Every ban of every jail.
     All,
 }
@@ -128,7 +127,7 @@ impl Runtime {
     }
 
     /// Archives what fail2ban holds about these addresses now.
-    pub async fn archive_addresses(&self, ips: &[IpAddr]) -> Result<u64, ArchiveError> {
+    pub async fn archive_addresses(&self, ips: &[Network]) -> Result<u64, ArchiveError> {
         let mut fail2ban = self.fail2ban_database().await?;
         let records = fail2ban.bans_of(ips).await?;
         fail2ban.close().await?;
@@ -147,7 +146,7 @@ impl Runtime {
 
     /// A ban made through bangui goes into the archive at once: fail2ban's own row would be
     /// deleted by a manual unban before the next sync could copy it. Best effort.
-    pub(crate) async fn archive_manual_ban(&self, jail: &JailName, ip: IpAddr) {
+    pub(crate) async fn archive_manual_ban(&self, jail: &JailName, ip: Network) {
         let duration_secs = self.fail2ban().bantime(jail).await.unwrap_or(-1);
         let ban = ArchivedBan {
             jail: jail.to_string(),

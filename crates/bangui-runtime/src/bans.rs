@@ -3,25 +3,44 @@
 //! Each change keeps the ban archive whole ([`crate::archive`]), refreshes the shared status so
 //! every worker's next answer shows it, and is announced as a live event.
 
-use std::net::IpAddr;
-
-use bangui_core::{Event, JailName, SearchText};
+use bangui_core::{Event, JailName, Network, SearchText};
 use bangui_fail2ban::{Error as F2bError, ServerError};
 use bangui_store::banlist::BanEntry;
 use bangui_store::now_ms;
-use ipnetwork::IpNetwork;
 
 use crate::archive::Lifted;
 use crate::{Countries, Runtime, RuntimeError, unknown_jail};
 
-/// Where an address stands.
+/// Where an address or network stands.
 #[derive(Debug, Clone)]
 pub struct Lookup {
-    pub ip: IpAddr,
-    /// Jails that ban it now.
+    pub ip: Network,
+    /// Jails that ban it now, as itself or inside a banned network.
     pub banned_in: Vec<String>,
-    /// Jails whose ignore list covers it.
+    /// The bans in force that cover it or lie inside it, per jail.
+    pub bans: Vec<LookupBan>,
+    /// Jails whose ignore list overlaps it.
     pub ignored_in: Vec<String>,
+}
+
+/// How a ban in force relates to what was looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    /// The same address or network.
+    Exact,
+    /// A banned network that contains it.
+    Containing,
+    /// A banned address or network inside the network looked up.
+    Inside,
+}
+
+/// A ban in force that a lookup found.
+#[derive(Debug, Clone)]
+pub struct LookupBan {
+    pub jail: String,
+    pub ip: Network,
+    pub coverage: Coverage,
 }
 
 /// A ban in force, with its jail.
@@ -32,10 +51,10 @@ pub struct ActiveBan {
 }
 
 impl Runtime {
-    /// Bans an address in a jail by hand; returns whether it was newly banned. A new ban is
-    /// archived at once and its country looked up in the background.
+    /// Bans an address or network in a jail by hand; returns whether it was newly banned. A
+    /// new ban is archived at once and its country looked up in the background.
     #[tracing::instrument(skip_all, fields(%jail, %ip))]
-    pub async fn ban(&self, jail: &JailName, ip: IpAddr) -> Result<bool, RuntimeError> {
+    pub async fn ban(&self, jail: &JailName, ip: Network) -> Result<bool, RuntimeError> {
         let newly = self
             .fail2ban()
             .ban(jail, &[ip])
@@ -59,12 +78,13 @@ impl Runtime {
         Ok(newly)
     }
 
-    /// Lifts the bans of an address, in one jail or in every jail; returns how many. `by` is
-    /// who asked (`session:…`), for the archive.
+    /// Lifts the bans of an address or network (as banned: not the addresses inside a
+    /// network), in one jail or in every jail; returns how many. `by` is who asked
+    /// (`session:…`), for the archive.
     #[tracing::instrument(skip_all, fields(%ip, jail = jail.map(JailName::as_str)))]
     pub async fn unban(
         &self,
-        ip: IpAddr,
+        ip: Network,
         jail: Option<&JailName>,
         by: &str,
     ) -> Result<u64, RuntimeError> {
@@ -142,38 +162,62 @@ impl Runtime {
         Ok(matching)
     }
 
-    /// Which jails ban `ip`, and whose ignore list covers it.
-    pub async fn lookup(&self, ip: IpAddr) -> Result<Lookup, RuntimeError> {
-        let c = self.fail2ban();
-        let banned_in = c
-            .banned_for(&[ip])
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let mut ignored_in = Vec::new();
-        for name in c.status().await?.jails {
-            let Ok(jail) = JailName::parse(&name) else {
+    /// Which jails ban `ip` (as itself or inside a banned network), the bans in force that
+    /// cover it or lie inside it, and whose ignore list overlaps it. One status read; each ban
+    /// list from the shared cache.
+    pub async fn lookup(&self, ip: Network) -> Result<Lookup, RuntimeError> {
+        let status = self.status().await?;
+        let now = now_ms();
+        let (mut banned_in, mut bans, mut ignored_in) = (Vec::new(), Vec::new(), Vec::new());
+        for jail in &status.snapshot.jails {
+            let Ok(name) = JailName::parse(&jail.name) else {
                 continue;
             };
-            match c.ignore_ips(&jail).await {
+            let list = match self.ban_list_at(&status, &name).await {
+                Ok(list) => list,
+                // Stopped since the status was read.
+                Err(RuntimeError::JailNotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let mut covered = false;
+            for entry in list.active(now) {
+                let Ok(banned) = bangui_core::parse_network(&entry.ip) else {
+                    continue;
+                };
+                let coverage = if banned == ip {
+                    Coverage::Exact
+                } else if banned.covers(ip) {
+                    Coverage::Containing
+                } else if ip.covers(banned) {
+                    Coverage::Inside
+                } else {
+                    continue;
+                };
+                covered |= coverage != Coverage::Inside;
+                bans.push(LookupBan {
+                    jail: jail.name.clone(),
+                    ip: banned,
+                    coverage,
+                });
+            }
+            if covered {
+                banned_in.push(jail.name.clone());
+            }
+            match self.fail2ban().ignore_ips(&name).await {
                 Ok(entries) => {
-                    if entries
-                        .iter()
-                        .filter_map(|e| e.parse::<IpNetwork>().ok())
-                        .any(|net| net.contains(ip))
-                    {
-                        ignored_in.push(name);
+                    if crate::lockout::ignored_by(ip, &entries).is_some() {
+                        ignored_in.push(jail.name.clone());
                     }
                 }
-                // Stopped between the two commands.
                 Err(F2bError::Server(ServerError::UnknownJail(_))) => {}
                 Err(e) => return Err(e.into()),
             }
         }
+        bans.sort_by(|a, b| (&a.jail, a.ip).cmp(&(&b.jail, b.ip)));
         Ok(Lookup {
             ip,
             banned_in,
+            bans,
             ignored_in,
         })
     }

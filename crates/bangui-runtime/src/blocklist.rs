@@ -1,5 +1,9 @@
 //! A blocklist applied to its jail by difference.
 //!
+//! Entries that would lock someone out (a trusted proxy, loopback, the jail's ignore list, a
+//! network broader than allowed: [`crate::lockout`]) are skipped and reported in the run's log
+//! line; nothing of them reaches fail2ban.
+//!
 //! Only addresses the source has not banned yet are banned, and only addresses this source
 //! itself added (and no other source of the jail still lists) are lifted when the list drops
 //! them; membership is kept in PostgreSQL. An unchanged list therefore costs no fail2ban
@@ -7,11 +11,10 @@
 //! a run interrupted by a dead worker continues where it was when another worker runs it again.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 
-use bangui_core::JailName;
+use bangui_core::{JailName, Network};
 use bangui_fail2ban::StatusFlavor;
-use bangui_store::blocklists::{BlocklistSource, RunStats};
+use bangui_store::blocklists::{BlocklistSource, RefusedEntry, RunStats};
 use bangui_store::jobs::Progress;
 
 use crate::archive::Lifted;
@@ -48,36 +51,66 @@ impl ImportProgress {
 
 impl Runtime {
     /// Makes `source`'s jail hold what `listed` says for this source (nothing, for a deleted
-    /// source), by difference; counts what it did in `stats`.
+    /// source), by difference; counts what it did in `stats`. `listed` holds distinct
+    /// addresses and networks; one inside another listed network is banned with it, not on its
+    /// own.
     #[tracing::instrument(skip_all, fields(source = source.id, jail = %source.jail))]
     pub async fn apply_blocklist(
         &self,
         source: &BlocklistSource,
-        listed: &[IpAddr],
+        listed: &[Network],
         progress: &mut ImportProgress,
         stats: &mut RunStats,
     ) -> Result<(), RuntimeError> {
         let jail = JailName::parse(&source.jail)
             .map_err(|_| RuntimeError::JailNotFound(source.jail.clone()))?;
         let db = self.db();
-        let banned_now: HashSet<String> = self
+        let banned_now: HashSet<Network> = self
             .fail2ban()
             .jail_status(&jail, StatusFlavor::Full)
             .await
             .map_err(|e| unknown_jail(e, &jail))?
             .banned
             .unwrap_or_default()
-            .into_iter()
+            .iter()
+            .filter_map(|ip| bangui_core::parse_network(ip).ok())
             .collect();
-        let members: HashSet<IpAddr> = db.blocklist_members(source.id).await?.into_iter().collect();
-        let listed_set: HashSet<IpAddr> = listed.iter().copied().collect();
+        let lockouts = self.jail_lockouts(&jail).await?;
+        let mut allowed = Vec::with_capacity(listed.len());
+        for &entry in listed {
+            match lockouts.check(entry) {
+                None => allowed.push(entry),
+                Some(lockout) => {
+                    stats.refused += 1;
+                    if stats.refusals.len() < RunStats::KEPT_REFUSALS {
+                        stats.refusals.push(RefusedEntry {
+                            entry: entry.to_string(),
+                            reason: lockout.reason().to_owned(),
+                            message: lockout.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        if stats.refused > 0 {
+            tracing::warn!(
+                refused = stats.refused,
+                "blocklist entries skipped: they would lock someone out"
+            );
+        }
+        // Covering is worked out among what may be banned: a refused `0.0.0.0/0` covers nothing.
+        let (listed, covered) = bangui_core::uncovered(allowed);
+        stats.covered = covered as i32;
+        let members: HashSet<Network> =
+            db.blocklist_members(source.id).await?.into_iter().collect();
+        let listed_set: HashSet<Network> = listed.iter().copied().collect();
         // Not yet banned by this source (or banned by it once and lifted by someone since).
-        let to_ban: Vec<IpAddr> = listed
+        let to_ban: Vec<Network> = listed
             .iter()
             .copied()
-            .filter(|ip| !(members.contains(ip) && banned_now.contains(&ip.to_string())))
+            .filter(|ip| !(members.contains(ip) && banned_now.contains(ip)))
             .collect();
-        let dropped: Vec<IpAddr> = members
+        let dropped: Vec<Network> = members
             .iter()
             .copied()
             .filter(|ip| !listed_set.contains(ip))
@@ -85,7 +118,7 @@ impl Runtime {
         let kept_by_others = db
             .listed_by_other_sources(source.id, &source.jail, &dropped)
             .await?;
-        let to_unban: Vec<IpAddr> = dropped
+        let to_unban: Vec<Network> = dropped
             .iter()
             .copied()
             .filter(|ip| !kept_by_others.contains(ip))

@@ -4,6 +4,8 @@
 //! is used without restarting anything.
 
 use std::net::IpAddr;
+
+use bangui_core::Network;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::{Duration, Instant, SystemTime};
@@ -56,8 +58,9 @@ impl GeoDb {
         self.path.as_deref()
     }
 
-    /// ISO country codes of `ips` (`None`: not in the database, or no database).
-    pub fn countries(&self, ips: &[IpAddr]) -> Vec<Option<String>> {
+    /// ISO country codes of `ips` (`None`: not in the database, or no database); a network's
+    /// is its first address's.
+    pub fn countries(&self, ips: &[Network]) -> Vec<Option<String>> {
         self.refresh();
         let state = self
             .state
@@ -66,7 +69,7 @@ impl GeoDb {
         let Some(reader) = state.reader.as_ref() else {
             return vec![None; ips.len()];
         };
-        ips.iter().map(|ip| lookup(reader, *ip)).collect()
+        ips.iter().map(|ip| lookup(reader, ip.first())).collect()
     }
 
     /// Whether a database is loaded.
@@ -169,7 +172,7 @@ pub struct Country {
 impl Runtime {
     /// The cached country of `ip`, or a live lookup when it is not cached yet (not stored:
     /// reads do not write).
-    pub async fn country(&self, ip: IpAddr) -> Result<Country, StoreError> {
+    pub async fn country(&self, ip: Network) -> Result<Country, StoreError> {
         if let Some(entry) = self.db().country(ip).await? {
             return Ok(Country {
                 country: entry.country,
@@ -192,7 +195,7 @@ impl Runtime {
     }
 
     /// Looks the addresses up and stores the answers: `(resolved, unresolved)`.
-    pub async fn resolve_countries(&self, ips: &[IpAddr]) -> Result<(usize, usize), StoreError> {
+    pub async fn resolve_countries(&self, ips: &[Network]) -> Result<(usize, usize), StoreError> {
         let geo = self.geo();
         let source = if geo.available() {
             CountrySource::Mmdb
@@ -201,7 +204,7 @@ impl Runtime {
         };
         let countries = geo.countries(ips);
         let resolved = countries.iter().filter(|c| c.is_some()).count();
-        let answers: Vec<(IpAddr, Option<String>)> = ips.iter().copied().zip(countries).collect();
+        let answers: Vec<(Network, Option<String>)> = ips.iter().copied().zip(countries).collect();
         for chunk in answers.chunks(STORED_PER_STATEMENT) {
             self.db().store_countries(chunk, source.as_str()).await?;
         }

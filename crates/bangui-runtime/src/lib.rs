@@ -30,12 +30,12 @@ pub mod status;
 pub mod validation;
 
 use std::fmt;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bangui_core::Network;
 use bangui_fail2ban::{Client, Error as F2bError, ServerError};
 use bangui_store::{Database, RedisStore, StoreError};
 
@@ -65,6 +65,8 @@ pub struct RuntimeSettings {
     /// Whether raw writes may change the commands fail2ban runs (action files,
     /// `ignorecommand`, action arguments); off unless the operator allows it.
     pub allow_commands: bool,
+    /// What no ban may cover (trusted proxies, the broadest network).
+    pub ban_policy: lockout::BanPolicy,
 }
 
 impl Default for RuntimeSettings {
@@ -78,6 +80,7 @@ impl Default for RuntimeSettings {
             fail2ban_db: None,
             log_dir: PathBuf::from("/var/log"),
             allow_commands: false,
+            ban_policy: lockout::BanPolicy::default(),
         }
     }
 }
@@ -126,8 +129,8 @@ pub(crate) fn unknown_jail(e: F2bError, jail: &bangui_core::JailName) -> Runtime
 /// Addresses whose countries are wanted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Countries {
-    /// These addresses.
-    Of(Vec<IpAddr>),
+    /// These addresses and networks.
+    Of(Vec<Network>),
     /// What a blocklist source banned that has no country yet.
     MembersOf(i64),
 }

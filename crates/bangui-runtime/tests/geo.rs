@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)] // in tests, a panic is a failed assertion with its backtrace
 
-use std::net::IpAddr;
 use std::path::Path;
 
 use bangui_runtime::geo::GeoDb;
@@ -37,8 +36,10 @@ fn write<T: Serialize>(path: &Path, records: &[(&str, T)]) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-fn ips(list: &[&str]) -> Vec<IpAddr> {
-    list.iter().map(|ip| ip.parse().unwrap()).collect()
+fn ips(list: &[&str]) -> Vec<bangui_core::Network> {
+    list.iter()
+        .map(|ip| bangui_core::parse_network(ip).unwrap())
+        .collect()
 }
 
 fn codes(list: &[Option<&str>]) -> Vec<Option<String>> {
@@ -91,6 +92,11 @@ fn both_layouts_resolve_and_the_file_is_followed() {
     );
     geo.check_now();
     assert_eq!(geo.countries(&asked), codes(&[Some("FR"), None, None]));
+    // A network's country is its first address's.
+    assert_eq!(
+        geo.countries(&ips(&["192.0.2.0/25", "192.0.0.0/16"])),
+        codes(&[Some("FR"), None])
+    );
 
     // A broken file is not a database; a good one again is.
     std::fs::write(&path, b"not a database").unwrap();

@@ -4,9 +4,7 @@
 //! one origin and one jail. Countries come from the geo cache; an address it has no country
 //! for counts as unresolved (`None`).
 
-use std::net::IpAddr;
-
-use bangui_core::Origin;
+use bangui_core::{Network, Origin};
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
@@ -228,7 +226,7 @@ impl Database {
     /// A page of the archived bans of `ip`, newest first.
     pub async fn address_history(
         &self,
-        ip: IpAddr,
+        ip: Network,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
@@ -236,7 +234,7 @@ impl Database {
             "SELECT id, jail, ip, started_at, duration_secs, ban_count, failures, matches, origin, unbanned_at, unbanned_by \
              FROM ban_history WHERE ip = $1 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3",
         )
-        .bind(IpNetwork::from(ip))
+        .bind(ip.net())
         .bind(limit)
         .bind(offset)
         .fetch_all(self.pool())
@@ -244,7 +242,7 @@ impl Database {
     }
 
     /// What all archived bans of `ip` add up to; `None` when the archive never saw it.
-    pub async fn address_summary(&self, ip: IpAddr) -> Result<Option<AddressSummary>, StoreError> {
+    pub async fn address_summary(&self, ip: Network) -> Result<Option<AddressSummary>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT count(*) AS bans, coalesce(sum(failures), 0)::bigint AS failures, \
                coalesce(sum(CASE WHEN jsonb_typeof(matches) = 'array' THEN jsonb_array_length(matches) ELSE 0 END), 0)::bigint AS matches, \
@@ -252,7 +250,7 @@ impl Database {
                array_agg(DISTINCT jail ORDER BY jail) AS jails \
              FROM ban_history WHERE ip = $1 HAVING count(*) > 0",
         )
-        .bind(IpNetwork::from(ip))
+        .bind(ip.net())
         .fetch_optional(self.pool())
         .await?)
     }

@@ -1,13 +1,12 @@
 //! Blocklist sources, what each one banned, and the import log, in PostgreSQL.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
 use serde::Serialize;
 
-use bangui_core::{ImportSchedule, Page};
+use bangui_core::{ImportSchedule, Network, Page};
 
 use crate::{Database, StoreError};
 
@@ -38,15 +37,35 @@ pub struct SourceFields {
 }
 
 /// What one import did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RunStats {
     pub downloaded_bytes: i64,
     pub valid: i32,
     pub invalid: i32,
     pub duplicates: i32,
+    /// Entries inside another listed network (banned with it).
+    pub covered: i32,
     pub newly_banned: i32,
     pub already_banned: i32,
     pub removed: i32,
+    /// Entries skipped because banning them would lock someone out.
+    pub refused: i32,
+    /// The first of those, with why.
+    pub refusals: Vec<RefusedEntry>,
+}
+
+impl RunStats {
+    /// Refused entries a run's log line keeps.
+    pub const KEPT_REFUSALS: usize = 100;
+}
+
+/// A blocklist entry an import did not ban, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RefusedEntry {
+    pub entry: String,
+    /// `too_broad`, `loopback`, `trusted_proxy` or `ignored`.
+    pub reason: String,
+    pub message: String,
 }
 
 /// One line of the import log.
@@ -66,6 +85,9 @@ pub struct BlocklistRun {
     pub newly_banned: Option<i32>,
     pub already_banned: Option<i32>,
     pub removed: Option<i32>,
+    pub covered: Option<i32>,
+    pub refused: Option<i32>,
+    pub refusals: sqlx::types::Json<Vec<RefusedEntry>>,
     pub error: Option<String>,
 }
 
@@ -174,22 +196,22 @@ impl Database {
         Ok(())
     }
 
-    /// The addresses a source banned.
-    pub async fn blocklist_members(&self, source_id: i64) -> Result<Vec<IpAddr>, StoreError> {
+    /// The addresses and networks a source banned.
+    pub async fn blocklist_members(&self, source_id: i64) -> Result<Vec<Network>, StoreError> {
         let rows: Vec<IpNetwork> =
             sqlx::query_scalar("SELECT ip FROM blocklist_members WHERE source_id = $1")
                 .bind(source_id)
                 .fetch_all(self.pool())
                 .await?;
-        Ok(rows.into_iter().map(|n| n.ip()).collect())
+        Ok(rows.into_iter().map(Network::from_net).collect())
     }
 
     pub async fn add_blocklist_members(
         &self,
         source_id: i64,
-        ips: &[IpAddr],
+        ips: &[Network],
     ) -> Result<(), StoreError> {
-        let nets: Vec<IpNetwork> = ips.iter().copied().map(IpNetwork::from).collect();
+        let nets = crate::inets(ips);
         sqlx::query(
             "INSERT INTO blocklist_members (source_id, ip) SELECT $1, unnest($2::inet[]) ON CONFLICT DO NOTHING",
         )
@@ -203,9 +225,9 @@ impl Database {
     pub async fn remove_blocklist_members(
         &self,
         source_id: i64,
-        ips: &[IpAddr],
+        ips: &[Network],
     ) -> Result<(), StoreError> {
-        let nets: Vec<IpNetwork> = ips.iter().copied().map(IpNetwork::from).collect();
+        let nets = crate::inets(ips);
         sqlx::query("DELETE FROM blocklist_members WHERE source_id = $1 AND ip = ANY($2::inet[])")
             .bind(source_id)
             .bind(&nets)
@@ -219,9 +241,9 @@ impl Database {
         &self,
         source_id: i64,
         jail: &str,
-        ips: &[IpAddr],
-    ) -> Result<HashSet<IpAddr>, StoreError> {
-        let nets: Vec<IpNetwork> = ips.iter().copied().map(IpNetwork::from).collect();
+        ips: &[Network],
+    ) -> Result<HashSet<Network>, StoreError> {
+        let nets = crate::inets(ips);
         let rows: Vec<IpNetwork> = sqlx::query_scalar(
             "SELECT DISTINCT m.ip FROM blocklist_members m JOIN blocklist_sources s ON s.id = m.source_id \
              WHERE m.source_id <> $1 AND s.jail = $2 AND NOT s.deleted AND m.ip = ANY($3::inet[])",
@@ -231,7 +253,7 @@ impl Database {
         .bind(&nets)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|n| n.ip()).collect())
+        Ok(rows.into_iter().map(Network::from_net).collect())
     }
 
     /// Opens the log line of a run. A retried job (same job id, same source) takes its earlier
@@ -270,8 +292,8 @@ impl Database {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE blocklist_runs SET status = $2, finished_at = now(), downloaded_bytes = $3, valid = $4, \
-             invalid = $5, duplicates = $6, newly_banned = $7, already_banned = $8, removed = $9, error = $10 \
-             WHERE id = $1",
+             invalid = $5, duplicates = $6, newly_banned = $7, already_banned = $8, removed = $9, error = $10, \
+             covered = $11, refused = $12, refusals = $13 WHERE id = $1",
         )
         .bind(run_id)
         .bind(if error.is_some() { "failed" } else { "completed" })
@@ -283,6 +305,9 @@ impl Database {
         .bind(stats.already_banned)
         .bind(stats.removed)
         .bind(error)
+        .bind(stats.covered)
+        .bind(stats.refused)
+        .bind(sqlx::types::Json(&stats.refusals))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -293,7 +318,7 @@ impl Database {
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let items = sqlx::query_as(
             "SELECT id, source_id, source_name, job_id, status, started_at, finished_at, downloaded_bytes, valid, \
-             invalid, duplicates, newly_banned, already_banned, removed, error \
+             invalid, duplicates, newly_banned, already_banned, removed, covered, refused, refusals, error \
              FROM blocklist_runs ORDER BY started_at DESC, id DESC LIMIT $1 OFFSET $2",
         )
         .bind(i64::from(page.size.get()))

@@ -1,7 +1,6 @@
-//! Countries of addresses, cached in PostgreSQL.
+//! Countries of addresses (and of networks: their first address's), cached in PostgreSQL.
 
-use std::net::IpAddr;
-
+use bangui_core::Network;
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
 
@@ -23,10 +22,10 @@ impl Database {
     /// by "unknown".
     pub async fn store_countries(
         &self,
-        answers: &[(IpAddr, Option<String>)],
+        answers: &[(Network, Option<String>)],
         source: &str,
     ) -> Result<(), StoreError> {
-        let ips: Vec<IpNetwork> = answers.iter().map(|(ip, _)| IpNetwork::from(*ip)).collect();
+        let ips: Vec<IpNetwork> = answers.iter().map(|(ip, _)| ip.net()).collect();
         let countries: Vec<Option<String>> = answers.iter().map(|(_, c)| c.clone()).collect();
         sqlx::query(
             "INSERT INTO geo_cache (ip, country, source) SELECT * FROM unnest($1::inet[], $2::text[], \
@@ -43,9 +42,9 @@ impl Database {
         Ok(())
     }
 
-    pub async fn country(&self, ip: IpAddr) -> Result<Option<GeoEntry>, StoreError> {
+    pub async fn country(&self, ip: Network) -> Result<Option<GeoEntry>, StoreError> {
         Ok(sqlx::query_as("SELECT ip, country::text AS country, source, resolved_at, attempts FROM geo_cache WHERE ip = $1")
-            .bind(IpNetwork::from(ip))
+            .bind(ip.net())
             .fetch_optional(self.pool())
             .await?)
     }
@@ -54,17 +53,17 @@ impl Database {
     /// walks them in pages.
     pub async fn unresolved_addresses(
         &self,
-        after: Option<IpAddr>,
+        after: Option<Network>,
         limit: i64,
-    ) -> Result<Vec<IpAddr>, StoreError> {
+    ) -> Result<Vec<Network>, StoreError> {
         let rows: Vec<IpNetwork> = sqlx::query_scalar(
             "SELECT ip FROM geo_cache WHERE country IS NULL AND ($1::inet IS NULL OR ip > $1) ORDER BY ip LIMIT $2",
         )
-        .bind(after.map(IpNetwork::from))
+        .bind(after.map(Network::net))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|n| n.ip()).collect())
+        Ok(rows.into_iter().map(Network::from_net).collect())
     }
 
     /// Addresses a blocklist source banned that have no cached answer yet, after `after` (in
@@ -72,19 +71,19 @@ impl Database {
     pub async fn uncached_members(
         &self,
         source_id: i64,
-        after: Option<IpAddr>,
+        after: Option<Network>,
         limit: i64,
-    ) -> Result<Vec<IpAddr>, StoreError> {
+    ) -> Result<Vec<Network>, StoreError> {
         let rows: Vec<IpNetwork> = sqlx::query_scalar(
             "SELECT m.ip FROM blocklist_members m WHERE m.source_id = $1 AND ($2::inet IS NULL OR m.ip > $2) \
              AND NOT EXISTS (SELECT 1 FROM geo_cache g WHERE g.ip = m.ip) ORDER BY m.ip LIMIT $3",
         )
         .bind(source_id)
-        .bind(after.map(IpNetwork::from))
+        .bind(after.map(Network::net))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|n| n.ip()).collect())
+        Ok(rows.into_iter().map(Network::from_net).collect())
     }
 
     pub async fn unresolved_count(&self) -> Result<i64, StoreError> {

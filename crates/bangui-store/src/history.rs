@@ -1,9 +1,7 @@
 //! The ban archive in PostgreSQL.
 
-use std::net::IpAddr;
-
 pub use bangui_core::Origin;
-use bangui_core::Page;
+use bangui_core::{Network, Page};
 use chrono::{DateTime, Utc};
 use ipnetwork::IpNetwork;
 
@@ -13,7 +11,8 @@ use crate::{Database, StoreError};
 #[derive(Debug, Clone)]
 pub struct ArchivedBan {
     pub jail: String,
-    pub ip: IpAddr,
+    /// An address, or a network banned as one.
+    pub ip: Network,
     pub started_at: DateTime<Utc>,
     pub duration_secs: i64,
     pub ban_count: i32,
@@ -44,7 +43,7 @@ pub struct HistoryEntry {
 /// Which archived bans to list.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryFilter {
-    pub ip: Option<IpAddr>,
+    pub ip: Option<Network>,
     pub jail: Option<String>,
     pub origin: Option<Origin>,
     pub since: Option<DateTime<Utc>>,
@@ -88,7 +87,7 @@ impl Database {
             return Ok(0);
         }
         let jails: Vec<&str> = bans.iter().map(|b| b.jail.as_str()).collect();
-        let ips: Vec<IpNetwork> = bans.iter().map(|b| IpNetwork::from(b.ip)).collect();
+        let ips: Vec<IpNetwork> = bans.iter().map(|b| b.ip.net()).collect();
         let starts: Vec<DateTime<Utc>> = bans.iter().map(|b| b.started_at).collect();
         let durations: Vec<i64> = bans.iter().map(|b| b.duration_secs).collect();
         let counts: Vec<i32> = bans.iter().map(|b| b.ban_count).collect();
@@ -137,10 +136,10 @@ impl Database {
     pub async fn mark_unbanned(
         &self,
         jail: Option<&str>,
-        ips: &[IpAddr],
+        ips: &[Network],
         by: &str,
     ) -> Result<u64, StoreError> {
-        let nets: Vec<IpNetwork> = ips.iter().copied().map(IpNetwork::from).collect();
+        let nets = crate::inets(ips);
         let updated = sqlx::query(
             "UPDATE ban_history SET unbanned_at = now(), unbanned_by = $3 \
              WHERE ip = ANY($1::inet[]) AND ($2::text IS NULL OR jail = $2) AND unbanned_at IS NULL \
@@ -179,7 +178,7 @@ impl Database {
              AND ($3::text IS NULL OR origin = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
              AND ($7::text IS NULL OR host(ip) LIKE $7) ORDER BY started_at DESC, id DESC LIMIT $5 OFFSET $6",
         )
-        .bind(filter.ip.map(IpNetwork::from))
+        .bind(filter.ip.map(Network::net))
         .bind(filter.jail.as_deref())
         .bind(filter.origin.map(Origin::as_str))
         .bind(filter.since)
@@ -197,7 +196,7 @@ impl Database {
              AND ($3::text IS NULL OR origin = $3) AND ($4::timestamptz IS NULL OR started_at >= $4) \
              AND ($5::text IS NULL OR host(ip) LIKE $5)",
         )
-        .bind(filter.ip.map(IpNetwork::from))
+        .bind(filter.ip.map(Network::net))
         .bind(filter.jail.as_deref())
         .bind(filter.origin.map(Origin::as_str))
         .bind(filter.since)

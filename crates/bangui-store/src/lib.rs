@@ -35,6 +35,11 @@ pub use database::Database;
 pub use error::StoreError;
 pub use redis_store::RedisStore;
 
+/// Addresses and networks as PostgreSQL `inet` values.
+fn inets(ips: &[bangui_core::Network]) -> Vec<ipnetwork::IpNetwork> {
+    ips.iter().map(|n| n.net()).collect()
+}
+
 /// Milliseconds since the Unix epoch, the time unit of everything stored here.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -202,7 +202,7 @@ async fn main() {
     );
 
     // Geo: 100,000 addresses through the queue into PostgreSQL, against the bare lookups.
-    let ips = addresses(51, GEO);
+    let ips: Vec<bangui_core::Network> = addresses(51, GEO).into_iter().map(Into::into).collect();
     let reader = GeoDb::new(Some(geoip));
     let started = Instant::now();
     let countries = reader.countries(&ips);

@@ -105,9 +105,33 @@ pub struct Fail2banArgs {
     /// could otherwise make fail2ban (root) run a program.
     #[arg(long, env = "BANGUI_CONFIG_ALLOW_COMMANDS", default_value_t = false)]
     pub config_allow_commands: bool,
+    /// Comma-separated CIDRs of reverse proxies and load balancers: their X-Forwarded-For is
+    /// believed, and no ban (by hand or from a blocklist) may cover them.
+    #[arg(long, env = "BANGUI_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// The shortest prefix of an IPv4 network bangui bans (by hand or from a blocklist).
+    #[arg(long, env = "BANGUI_BAN_BROADEST_IPV4_PREFIX", default_value_t = 8,
+          value_parser = clap::value_parser!(u8).range(0..=32))]
+    pub ban_broadest_ipv4_prefix: u8,
+    /// The shortest prefix of an IPv6 network bangui bans (by hand or from a blocklist).
+    #[arg(long, env = "BANGUI_BAN_BROADEST_IPV6_PREFIX", default_value_t = 32,
+          value_parser = clap::value_parser!(u8).range(0..=128))]
+    pub ban_broadest_ipv6_prefix: u8,
 }
 
 impl Fail2banArgs {
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<IpNetwork>> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNetwork>()
+                    .map_err(|e| anyhow::anyhow!("BANGUI_TRUSTED_PROXIES: {s:?}: {e}"))
+            })
+            .collect()
+    }
+
     /// The runtime: fail2ban, the shared state about it and bangui's own data, handing its
     /// follow-up work to `queue`.
     pub fn runtime(
@@ -115,7 +139,7 @@ impl Fail2banArgs {
         redis: RedisStore,
         db: Database,
         queue: bangui_jobs::JobQueue,
-    ) -> bangui_runtime::Runtime {
+    ) -> anyhow::Result<bangui_runtime::Runtime> {
         // A user request never waits long for fail2ban: status comes from the shared snapshot.
         let client = bangui_fail2ban::Client::builder(&self.fail2ban_socket)
             .timeout(Duration::from_secs(5))
@@ -130,8 +154,19 @@ impl Fail2banArgs {
             log_dir: self.fail2ban_log_dir.clone(),
             allow_commands: self.config_allow_commands,
             reload_timeout: Duration::from_secs(self.fail2ban_reload_timeout_seconds.max(1)),
+            ban_policy: bangui_runtime::lockout::BanPolicy {
+                trusted: self.trusted_proxies()?,
+                broadest_v4: self.ban_broadest_ipv4_prefix,
+                broadest_v6: self.ban_broadest_ipv6_prefix,
+            },
         };
-        bangui_runtime::Runtime::new(redis, db, client, settings, std::sync::Arc::new(queue))
+        Ok(bangui_runtime::Runtime::new(
+            redis,
+            db,
+            client,
+            settings,
+            std::sync::Arc::new(queue),
+        ))
     }
 }
 
@@ -219,9 +254,6 @@ pub struct ServeArgs {
     /// Secure flag of the session cookie; turn off only for plain-HTTP development.
     #[arg(long, env = "BANGUI_SESSION_COOKIE_SECURE", default_value_t = true, action = ArgAction::Set)]
     pub session_cookie_secure: bool,
-    /// Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
-    #[arg(long, env = "BANGUI_TRUSTED_PROXIES", default_value = "")]
-    pub trusted_proxies: String,
     /// Login attempts per client address and minute, across all workers.
     #[arg(long, env = "BANGUI_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 5)]
     pub login_attempts_per_minute: u32,
@@ -248,16 +280,7 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn http_settings(&self) -> anyhow::Result<HttpSettings> {
-        let trusted_proxies = self
-            .trusted_proxies
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<IpNetwork>()
-                    .map_err(|e| anyhow::anyhow!("BANGUI_TRUSTED_PROXIES: {s:?}: {e}"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let trusted_proxies = self.fail2ban.trusted_proxies()?;
         Ok(HttpSettings {
             cookie_secure: self.session_cookie_secure,
             trusted_proxies,

@@ -22,7 +22,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let queue = JobQueue::new(db.clone(), redis.clone());
     let runtime = args
         .fail2ban
-        .runtime(redis.clone(), db.clone(), queue.clone());
+        .runtime(redis.clone(), db.clone(), queue.clone())?;
     let metrics = install_metrics()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -11,7 +11,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let redis = args.redis.connect()?;
     let db = args.store.connect()?;
     let queue = JobQueue::new(db.clone(), redis.clone());
-    let runtime = args.fail2ban.runtime(redis, db, queue.clone());
+    let runtime = args.fail2ban.runtime(redis, db, queue.clone())?;
     let settings = args
         .jobs
         .settings(Duration::from_secs(args.shutdown_timeout_seconds));

@@ -228,12 +228,17 @@ async fn bad_ban_input_gets_a_clear_4xx_and_changes_nothing_in_fail2ban() {
             "invalid_address",
         ),
         (
-            json!({ "ip": "192.0.2.1/32", "jail": "test" }),
+            json!({ "ip": "192.0.2.1/24", "jail": "test" }),
             422,
             "invalid_address",
         ),
         (
-            json!({ "ip": "192.0.2.0/24", "jail": "test" }),
+            json!({ "ip": "192.0.2.0/33", "jail": "test" }),
+            422,
+            "invalid_address",
+        ),
+        (
+            json!({ "ip": "192.0.2.0/024", "jail": "test" }),
             422,
             "invalid_address",
         ),
@@ -504,6 +509,20 @@ async fn bans_that_would_lock_someone_out_are_refused_and_reach_no_fail2ban() {
         // The test jail's ignoreip: 127.0.0.1/8 ::1 10.99.0.0/16.
         ("10.99.0.1", "ignored"),
         ("10.99.200.3", "ignored"),
+        // Networks: the client's /24, broader than /8 or /32, over a proxy, an ignore-list
+        // network or loopback.
+        ("203.0.113.0/24", "client"),
+        ("::ffff:203.0.113.0/120", "client"),
+        ("0.0.0.0/0", "too_broad"),
+        ("::/0", "too_broad"),
+        ("10.0.0.0/7", "too_broad"),
+        ("2001:db8::/31", "too_broad"),
+        ("10.0.0.0/8", "trusted_proxy"),
+        ("10.20.7.0/24", "trusted_proxy"),
+        ("10.99.0.0/24", "ignored"),
+        ("10.98.0.0/15", "ignored"),
+        ("127.0.0.0/8", "loopback"),
+        ("::/96", "loopback"),
     ];
     for (ip, reason) in attempts {
         let answer = from_client(ip, "test").await;
@@ -531,11 +550,177 @@ async fn bans_that_would_lock_someone_out_are_refused_and_reach_no_fail2ban() {
         json!([]),
         "nothing reached fail2ban"
     );
-    // A neighbour of each is banned as usual.
-    for ip in ["203.0.113.10", "10.21.0.1", "10.98.0.1"] {
+    // A neighbour of each is banned as usual: an address, and networks as broad as allowed.
+    for ip in [
+        "203.0.113.10",
+        "10.21.0.1",
+        "10.98.0.1",
+        "203.0.112.0/24",
+        "11.0.0.0/8",
+        "2001:db8::/32",
+    ] {
         let answer = from_client(ip, "test").await;
         assert_eq!(answer.status().as_u16(), 200, "{ip}");
     }
     let banned = fail2ban_says(&cluster, &["get", "test", "banip"]);
-    assert_eq!(banned.as_array().unwrap().len(), 3, "{banned}");
+    assert_eq!(banned.as_array().unwrap().len(), 6, "{banned}");
+}
+
+#[tokio::test]
+async fn networks_are_banned_unbanned_and_looked_up_in_canonical_form_across_workers() {
+    let Fixture {
+        cluster,
+        caller,
+        cookie,
+    } = Fixture::start(ClusterOptions::workers(2)).await;
+    let (w0, w1) = (cluster.url(0), cluster.url(1));
+    let c = Some(cookie.as_str());
+
+    // Host bits set: refused with the network meant, nothing reaches fail2ban.
+    for (given, canonical) in [
+        ("192.0.2.7/24", "192.0.2.0/24"),
+        ("2001:db8:0:1::5/64", "2001:db8:0:1::/64"),
+    ] {
+        let refused = caller
+            .post(&w0, "/bans", c, json!({ "ip": given, "jail": "test" }))
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert_eq!(refused.code(), "invalid_address");
+        assert_eq!(
+            refused.body["details"]["canonical"], canonical,
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(
+        fail2ban_says(&cluster, &["get", "test", "banip"]),
+        json!([])
+    );
+
+    // Networks of both families, in two jails, through one worker.
+    for (ip, jail) in [
+        ("192.0.2.0/24", "test"),
+        ("192.0.2.0/24", "test-incr"),
+        ("2001:db8:0:1::/64", "test"),
+        ("198.51.100.7", "test"),
+    ] {
+        let ban = caller
+            .post(&w0, "/bans", c, json!({ "ip": ip, "jail": jail }))
+            .await;
+        assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
+        assert_eq!(ban.body["ip"], ip);
+        assert_eq!(ban.body["newly_banned"], true);
+    }
+    let mut listed: Vec<String> =
+        serde_json::from_value(fail2ban_says(&cluster, &["get", "test", "banip"])).unwrap();
+    listed.sort();
+    assert_eq!(
+        listed,
+        ["192.0.2.0/24", "198.51.100.7", "2001:db8:0:1::/64"],
+        "fail2ban lists the networks as banned"
+    );
+    // The other worker shows them, and finds them from an address inside.
+    let active = caller.get(&w1, "/bans/active?jail=test", c).await.body;
+    let mut shown = banned_ips(&active);
+    shown.sort();
+    assert_eq!(shown, listed);
+    let inside = caller.get(&w1, "/bans/lookup?ip=192.0.2.77", c).await.body;
+    assert_eq!(
+        inside["banned_in"],
+        json!(["test", "test-incr"]),
+        "{inside}"
+    );
+    assert_eq!(
+        inside["bans"],
+        json!([
+            { "jail": "test", "ip": "192.0.2.0/24", "coverage": "containing" },
+            { "jail": "test-incr", "ip": "192.0.2.0/24", "coverage": "containing" },
+        ])
+    );
+    // fail2ban itself only knows the network as such.
+    assert_eq!(
+        fail2ban_says(&cluster, &["banned", "192.0.2.77"]),
+        json!([[]])
+    );
+    let v6 = caller
+        .get(&w1, "/bans/lookup?ip=2001:db8:0:1:abcd::1", c)
+        .await
+        .body;
+    assert_eq!(v6["banned_in"], json!(["test"]), "{v6}");
+    // A wider network looked up finds what lies inside it, but is not banned itself.
+    let wider = caller
+        .get(&w1, "/bans/lookup?ip=198.51.100.0/24", c)
+        .await
+        .body;
+    assert_eq!(wider["banned_in"], json!([]), "{wider}");
+    assert_eq!(
+        wider["bans"],
+        json!([{ "jail": "test", "ip": "198.51.100.7", "coverage": "inside" }])
+    );
+    let exact = caller
+        .get(&w1, "/bans/lookup?ip=192.0.2.0/24", c)
+        .await
+        .body;
+    assert_eq!(exact["bans"][0]["coverage"], "exact", "{exact}");
+    let outside = caller.get(&w1, "/bans/lookup?ip=192.0.3.1", c).await.body;
+    assert_eq!(
+        (outside["banned_in"].clone(), outside["bans"].clone()),
+        (json!([]), json!([]))
+    );
+
+    // Unban the network in one jail through the other worker, then everywhere.
+    let unban = caller
+        .delete(
+            &w1,
+            "/bans",
+            c,
+            json!({ "ip": "192.0.2.0/24", "jail": "test-incr" }),
+        )
+        .await;
+    assert_eq!(unban.body["unbanned"], 1, "{}", unban.body);
+    assert_eq!(
+        fail2ban_says(&cluster, &["banned", "192.0.2.0/24"]),
+        json!([["test"]])
+    );
+    let unban = caller
+        .delete(&w0, "/bans", c, json!({ "ip": "192.0.2.0/24" }))
+        .await;
+    assert_eq!(unban.body["unbanned"], 1, "{}", unban.body);
+    let after = caller.get(&w0, "/bans/lookup?ip=192.0.2.77", c).await.body;
+    assert_eq!(after["banned_in"], json!([]), "{after}");
+    let mut left: Vec<String> =
+        serde_json::from_value(fail2ban_says(&cluster, &["get", "test", "banip"])).unwrap();
+    left.sort();
+    assert_eq!(left, ["198.51.100.7", "2001:db8:0:1::/64"]);
+
+    // The archive keeps the network, lifted by the session.
+    let history = caller.get(&w1, "/history?ip=192.0.2.0/24", c).await.body;
+    let jails: Vec<(&str, &str, bool)> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["jail"].as_str().unwrap(),
+                b["ip"].as_str().unwrap(),
+                b["unbanned_at"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(jails.len(), 2, "{history}");
+    assert!(
+        jails
+            .iter()
+            .all(|(_, ip, lifted)| *ip == "192.0.2.0/24" && *lifted),
+        "{history}"
+    );
+    let timeline = caller.get(&w0, "/history/192.0.2.0%2F24", c).await;
+    assert_eq!(timeline.status, StatusCode::OK, "{}", timeline.body);
+    assert_eq!(timeline.body["ip"], "192.0.2.0/24");
+    assert_eq!(timeline.body["totals"]["bans"], 2);
 }

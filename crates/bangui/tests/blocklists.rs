@@ -618,3 +618,250 @@ async fn sources_schedule_and_preview_through_the_api() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The fixtures of bangui-blocklist: one list per format, and what Python's `ipaddress` says
+/// importing it leaves banned.
+fn fixture(name: &str) -> (Vec<u8>, Value) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../bangui-blocklist/tests/fixtures/lists");
+    let body = std::fs::read(dir.join(name)).unwrap();
+    let expected =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.expected.json"))).unwrap())
+            .unwrap();
+    (body, expected)
+}
+
+/// fail2ban's list of the import jail, canonical (as bangui writes addresses and networks).
+fn canonical_bans(cluster: &bangui_testkit::cluster::Cluster) -> Vec<String> {
+    sorted(
+        jail_bans(cluster)
+            .iter()
+            .map(|ip| bangui_core::parse_network(ip).unwrap().to_string())
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn every_list_format_imports_what_it_lists() {
+    let server = ListServer::start().unwrap();
+    let cluster = with_job_workers(cluster(lab()), 1, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    server.put("/list", "");
+    let source = create_source(&caller, &base, &cookie, "list", &server.url("/list")).await;
+    // One source whose list changes format from run to run: each import also replaces what
+    // the one before banned, by difference.
+    for name in [
+        "firehol_level3.netset",
+        "spamhaus_drop.txt",
+        "dshield_block.txt",
+        "blocklist_de_all.txt",
+        "cins_badguys.txt",
+        "et_compromised_ips.txt",
+        "abuseipdb.csv",
+    ] {
+        let (body, expected) = fixture(name);
+        server.put("/list", body);
+        let preview = caller
+            .post(
+                &cluster.url(1),
+                &format!("/blocklists/{source}/preview"),
+                Some(&cookie),
+                json!({}),
+            )
+            .await;
+        assert_eq!(preview.status, StatusCode::OK, "{name}: {}", preview.body);
+        let p = &preview.body;
+        assert_eq!(
+            (
+                &p["format"],
+                &p["valid"],
+                &p["invalid"],
+                &p["duplicates"],
+                &p["covered"]
+            ),
+            (
+                &expected["format"],
+                &expected["valid"],
+                &expected["invalid"],
+                &expected["duplicates"],
+                &expected["covered"]
+            ),
+            "{name}: {p}"
+        );
+        let wanted: Vec<String> = serde_json::from_value(expected["entries"].clone()).unwrap();
+        assert_eq!(p["distinct"], wanted.len(), "{name}");
+        let counted: u64 = [
+            "ipv4_addresses",
+            "ipv4_networks",
+            "ipv6_addresses",
+            "ipv6_networks",
+        ]
+        .iter()
+        .map(|k| p["counts"][k].as_u64().unwrap())
+        .sum();
+        assert_eq!(counted, wanted.len() as u64, "{name}: {p}");
+        let skipped = p["skipped"].as_array().unwrap();
+        assert_eq!(skipped.len() as u64, expected["invalid"].as_u64().unwrap());
+        assert!(
+            skipped
+                .iter()
+                .all(|s| s["line"].as_u64().unwrap() > 0 && s["reason"].is_string()),
+            "{name}: {p}"
+        );
+
+        let job = imported(&caller, &base, &cookie, source).await;
+        assert_eq!(job.body["state"], "done", "{name}: {}", job.body);
+        let stats = &job.body["result"]["runs"][0]["stats"];
+        assert_eq!(
+            (&stats["valid"], &stats["covered"], &stats["refused"]),
+            (&expected["valid"], &expected["covered"], &json!(0)),
+            "{name}: {stats}"
+        );
+        assert_eq!(canonical_bans(&cluster), wanted, "{name}: fail2ban's list");
+    }
+}
+
+#[tokio::test]
+async fn a_netset_reimported_without_100_networks_unbans_exactly_those() {
+    let networks: Vec<String> = (0..1000u32)
+        .map(|i| format!("{}.{}.{}.0/24", 11 + i / 256, i % 256, (i * 7) % 256))
+        .collect();
+    let server = ListServer::start().unwrap();
+    server.put(
+        "/level3.netset",
+        format!(
+            "# firehol_level3\n# ipv4 hash:net\n{}\n",
+            networks.join("\n")
+        ),
+    );
+    let cluster = with_job_workers(cluster(lab()), 1, &[]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let url = server.url("/level3.netset");
+    let source = create_source(&caller, &base, &cookie, "level3", &url).await;
+    let stats = |answer: &Answer| answer.body["result"]["runs"][0]["stats"].clone();
+
+    let first = imported(&caller, &base, &cookie, source).await;
+    assert_eq!(stats(&first)["newly_banned"], 1000, "{}", first.body);
+    assert_eq!(canonical_bans(&cluster), sorted(networks.clone()));
+
+    // Every tenth network dropped.
+    let kept: Vec<String> = networks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 10 != 3)
+        .map(|(_, n)| n.clone())
+        .collect();
+    assert_eq!(kept.len(), 900);
+    server.put("/level3.netset", kept.join("\n"));
+    let again = imported(&caller, &cluster.url(1), &cookie, source).await;
+    let s = stats(&again);
+    assert_eq!(
+        (
+            s["removed"].as_u64(),
+            s["newly_banned"].as_u64(),
+            s["already_banned"].as_u64()
+        ),
+        (Some(100), Some(0), Some(0)),
+        "{s}"
+    );
+    assert_eq!(canonical_bans(&cluster), sorted(kept));
+    // The archive marks exactly those lifted by the blocklist.
+    let lifted = psql(
+        &cluster.database_url,
+        "SELECT count(*) FROM ban_history WHERE unbanned_by = 'blocklist' AND masklen(ip) = 24",
+    )
+    .unwrap();
+    assert_eq!(lifted, "100");
+}
+
+#[tokio::test]
+async fn imports_skip_what_would_lock_someone_out_and_report_it() {
+    let proxies = ("BANGUI_TRUSTED_PROXIES", "127.0.0.1/32,10.20.0.0/16");
+    let server = ListServer::start().unwrap();
+    let refused = [
+        ("0.0.0.0/0", "too_broad"),
+        ("::/0", "too_broad"),
+        ("10.0.0.0/7", "too_broad"),
+        ("2001:db8::/31", "too_broad"),
+        ("127.0.0.0/8", "loopback"),
+        ("::1", "loopback"),
+        ("10.20.1.0/24", "trusted_proxy"),
+        ("10.20.0.7", "trusted_proxy"),
+        // The import jail's ignoreip: 127.0.0.1/8 ::1 10.99.0.0/16.
+        ("10.99.0.0/24", "ignored"),
+        ("10.98.0.0/15", "ignored"),
+    ];
+    let allowed = [
+        "11.0.0.0/8",
+        "198.51.100.0/24",
+        "203.0.113.5",
+        "2001:db8::/32",
+    ];
+    let body: Vec<&str> = refused.iter().map(|(e, _)| *e).chain(allowed).collect();
+    server.put("/list.netset", body.join("\n"));
+    let cluster = with_job_workers(cluster(lab().env(proxies.0, proxies.1)), 1, &[proxies]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let source = create_source(
+        &caller,
+        &base,
+        &cookie,
+        "risky",
+        &server.url("/list.netset"),
+    )
+    .await;
+    // The preview says so before anything is imported.
+    let preview = caller
+        .post(
+            &base,
+            &format!("/blocklists/{source}/preview"),
+            Some(&cookie),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &preview.body["refused"],
+            &preview.body["distinct"],
+            &preview.body["covered"]
+        ),
+        (&json!(refused.len()), &json!(allowed.len()), &json!(0)),
+        "{}",
+        preview.body
+    );
+    let job = imported(&caller, &base, &cookie, source).await;
+    assert_eq!(job.body["state"], "done", "{}", job.body);
+    assert_eq!(
+        canonical_bans(&cluster),
+        sorted(allowed.iter().map(ToString::to_string).collect()),
+        "nothing refused reached fail2ban"
+    );
+    let run = single_run(&caller, &base, &cookie, source).await;
+    assert_eq!(run["refused"], refused.len(), "{run}");
+    assert_eq!(run["newly_banned"], allowed.len(), "{run}");
+    let reported: Vec<(String, String)> = run["refusals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert!(!r["message"].as_str().unwrap().is_empty(), "{r}");
+            (
+                r["entry"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(String, String)> = refused
+        .iter()
+        .map(|(e, r)| (e.to_string(), r.to_string()))
+        .collect();
+    let mut got = reported;
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+}

@@ -207,7 +207,7 @@ async fn every_route_family_answers_as_its_document_says() {
             &w0,
             "/bans",
             c,
-            json!({ "ip": "203.0.113.0/24", "jail": "test" }),
+            json!({ "ip": "203.0.113.1/24", "jail": "test" }),
         )
         .await;
     assert_eq!(check(&post, "/bans", bad).code(), "invalid_address");

@@ -81,7 +81,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bans the address in the jail; a new ban is archived at once and its country looked up. Refused (422 `ban_would_lock_out`, `details.reason`) when the address is the caller's own, a trusted proxy, loopback, or in the jail's ignore list. */
+        /** Bans the address or network in the jail; a new ban is archived at once and its country (a network's: its first address's) looked up. Refused (422 `ban_would_lock_out`, `details.reason`) when it covers the caller's own address, a trusted proxy, loopback, or what the jail's ignore list exempts, or is a network broader than allowed (`too_broad`: /8 for IPv4, /32 for IPv6 unless configured). */
         post: operations["ban"];
         /** Lifts the address's bans, in one jail or in every jail. The archive keeps them, marked lifted by the caller's session. */
         delete: operations["unban"];
@@ -131,7 +131,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Which jails ban the address, and which ignore it. */
+        /** Which jails ban the address or network (also through a network that contains it), the bans concerned, and which jails ignore it. */
         get: operations["lookup"];
         put?: never;
         post?: never;
@@ -771,7 +771,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The cached country, or a live lookup when the address is not cached yet (not stored: reads do not write). */
+        /** The cached country, or a live lookup when the address is not cached yet (not stored: reads do not write). A network's country is its first address's. */
         get: operations["country"];
         put?: never;
         post?: never;
@@ -1141,7 +1141,7 @@ export interface components {
             /** Format: int64 */
             bans: number;
             country?: components["schemas"]["NamedCountry"] | null;
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
             /** @description The jails that banned it, by name. */
             jails: string[];
             /** Format: date-time */
@@ -1161,7 +1161,7 @@ export interface components {
             country?: components["schemas"]["NamedCountry"] | null;
             /** Format: date-time */
             first_seen: string;
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
             /** Format: date-time */
             last_seen: string;
             /**
@@ -1189,7 +1189,7 @@ export interface components {
             failures: number;
             /** Format: int64 */
             id: number;
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
             jail: string;
             /** @description The log lines that led to the ban. */
             matches: string[];
@@ -1233,7 +1233,7 @@ export interface components {
         };
         /** @description What a ban did. */
         BanAnswer: {
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
             jail: components["schemas"]["JailName"];
             /** @description `false`: the address was banned in this jail already. */
             newly_banned: boolean;
@@ -1260,7 +1260,11 @@ export interface components {
         };
         /** @description A ban by hand. */
         BanRequest: {
-            ip: components["schemas"]["Address"];
+            /**
+             * @description An address, or a network in canonical form (`192.0.2.0/24`; with host bits set it is
+             *     refused, the network meant in `details.canonical`).
+             */
+            ip: components["schemas"]["Network"];
             jail: components["schemas"]["JailName"];
         };
         /** @description `bantime.*` options of a jail. */
@@ -1285,6 +1289,11 @@ export interface components {
         BlocklistRun: {
             /** Format: int32 */
             already_banned?: number | null;
+            /**
+             * Format: int32
+             * @description Entries inside another listed network, banned with it.
+             */
+            covered?: number | null;
             /** Format: int64 */
             downloaded_bytes?: number | null;
             /** Format: int32 */
@@ -1299,6 +1308,13 @@ export interface components {
             job_id?: string | null;
             /** Format: int32 */
             newly_banned?: number | null;
+            /** @description The first of them, with why. */
+            refusals: components["schemas"]["ImportRefusal"][];
+            /**
+             * Format: int32
+             * @description Entries not banned because that would lock someone out.
+             */
+            refused?: number | null;
             /** Format: int32 */
             removed?: number | null;
             /**
@@ -1473,7 +1489,7 @@ export interface components {
         };
         /** @description An address's country. */
         CountryAnswer: components["schemas"]["Country"] & {
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
         };
         /** @description Bans and distinct addresses of a country. */
         CountryBans: {
@@ -1493,6 +1509,11 @@ export interface components {
          * @enum {string}
          */
         CountrySource: "mmdb" | "none";
+        /**
+         * @description How a ban in force relates to what was looked up.
+         * @enum {string}
+         */
+        Coverage: "exact" | "containing" | "inside";
         DateTemplateHits: {
             hits: number;
             template: string;
@@ -1632,6 +1653,13 @@ export interface components {
             /** @description `<F-USER>` (or `<F-ALT_USER>`), when the expression captured one. */
             user?: string | null;
         };
+        /** @description Entries by family and kind. */
+        FamilyCounts: {
+            ipv4_addresses: number;
+            ipv4_networks: number;
+            ipv6_addresses: number;
+            ipv6_networks: number;
+        };
         FileContent: {
             content: string;
         };
@@ -1699,6 +1727,11 @@ export interface components {
             /** @description fail2ban's answer. */
             result: string;
         };
+        /**
+         * @description The layout a list was recognised as.
+         * @enum {string}
+         */
+        Format: "plain" | "netset" | "spamhaus_drop" | "dshield" | "csv" | "ranges";
         /** @description Idle or active. */
         IdleRequest: {
             /** @description Idle: the jail keeps its bans but reads no logs. */
@@ -1729,6 +1762,13 @@ export interface components {
         /** @description Whether a jail ignores its own host's addresses. */
         IgnoreSelfRequest: {
             enabled: boolean;
+        };
+        /** @description A blocklist entry an import did not ban. */
+        ImportRefusal: {
+            entry: string;
+            message: string;
+            /** @description `too_broad`, `loopback`, `trusted_proxy` or `ignored`. */
+            reason: string;
         };
         /** @description The schedule of blocklist imports. */
         ImportSchedule: {
@@ -1991,17 +2031,34 @@ export interface components {
         LineStatus: "matched" | "ignored" | "missed";
         /** @description A downloaded list, summarised. */
         ListPreview: {
-            /** @description Distinct addresses: what an import would ban. */
+            /** @description `distinct` by family, addresses and networks apart. */
+            counts: components["schemas"]["FamilyCounts"];
+            /** @description Distinct entries inside another listed network: banned with it, not on their own. */
+            covered: number;
+            /** @description Distinct entries no other covers and none refused: what an import would ban. */
             distinct: number;
             /** Format: int64 */
             downloaded_bytes: number;
-            /** @description Addresses listed more than once (counted in `valid`). */
+            /** @description Entries listed more than once (counted in `valid`). */
             duplicates: number;
             /** @description Its first non-blank lines, shortened. */
             first_lines: string[];
-            /** @description Lines that are neither blank, a comment nor an address. */
+            /** @description The layout it was recognised as. */
+            format: components["schemas"]["Format"];
+            /** @description Lines skipped: neither blank, a comment nor an entry. */
             invalid: number;
-            /** @description Lines with an address. */
+            /**
+             * @description Distinct entries an import would skip: banning them would lock someone out (loopback,
+             *     a trusted proxy, the jail's ignore list, broader than allowed).
+             */
+            refused: number;
+            /** @description The first skipped lines, with why. */
+            skipped: components["schemas"]["SkippedLine"][];
+            /** @description Skipped lines per reason. */
+            skipped_by_reason: {
+                [key: string]: number;
+            };
+            /** @description Entries read (addresses and networks; a range counts as the networks it is made of). */
             valid: number;
         };
         /**
@@ -2056,13 +2113,21 @@ export interface components {
             /** @description The master password. */
             password: string;
         };
-        /** @description Where an address stands. */
+        /** @description Where an address or network stands. */
         Lookup: {
-            /** @description Jails that ban it now. */
+            /** @description Jails that ban it now, as itself or inside a banned network. */
             banned_in: string[];
-            /** @description Jails whose ignore list covers it. */
+            /** @description The bans in force that are it, contain it, or lie inside it, by jail. */
+            bans: components["schemas"]["LookupBan"][];
+            /** @description Jails whose ignore list overlaps it. */
             ignored_in: string[];
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
+        };
+        /** @description A ban in force that a lookup found. */
+        LookupBan: {
+            coverage: components["schemas"]["Coverage"];
+            ip: components["schemas"]["Network"];
+            jail: string;
         };
         /**
          * @description A new master password: 8 to 256 characters with an upper-case letter, a digit and a special character.
@@ -2076,7 +2141,7 @@ export interface components {
             name?: string | null;
         };
         /**
-         * @description An IPv4 or IPv6 address, or a network in CIDR notation.
+         * @description An IPv4 or IPv6 address, or a network in CIDR notation without host bits (`192.0.2.0/24`).
          * @example 192.0.2.0/24
          */
         Network: string;
@@ -2126,7 +2191,7 @@ export interface components {
                 failures: number;
                 /** Format: int64 */
                 id: number;
-                ip: components["schemas"]["Address"];
+                ip: components["schemas"]["Network"];
                 jail: string;
                 /** @description The log lines that led to the ban. */
                 matches: string[];
@@ -2234,6 +2299,11 @@ export interface components {
             items: {
                 /** Format: int32 */
                 already_banned?: number | null;
+                /**
+                 * Format: int32
+                 * @description Entries inside another listed network, banned with it.
+                 */
+                covered?: number | null;
                 /** Format: int64 */
                 downloaded_bytes?: number | null;
                 /** Format: int32 */
@@ -2248,6 +2318,13 @@ export interface components {
                 job_id?: string | null;
                 /** Format: int32 */
                 newly_banned?: number | null;
+                /** @description The first of them, with why. */
+                refusals: components["schemas"]["ImportRefusal"][];
+                /**
+                 * Format: int32
+                 * @description Entries not banned because that would lock someone out.
+                 */
+                refused?: number | null;
                 /** Format: int32 */
                 removed?: number | null;
                 /**
@@ -2323,7 +2400,7 @@ export interface components {
                 duration_secs: number;
                 /** Format: int64 */
                 id: number;
-                ip: components["schemas"]["Address"];
+                ip: components["schemas"]["Network"];
                 jail: string;
                 origin: components["schemas"]["Origin"];
                 /**
@@ -2367,7 +2444,7 @@ export interface components {
             duration_secs: number;
             /** Format: int64 */
             id: number;
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
             jail: string;
             origin: components["schemas"]["Origin"];
             /**
@@ -2503,6 +2580,21 @@ export interface components {
         SetupStatus: {
             setup_complete: boolean;
         };
+        /**
+         * @description Why a line was skipped.
+         * @enum {string}
+         */
+        SkipReason: "header" | "not_an_address" | "host_bits" | "range_mismatch" | "bad_range";
+        /** @description A skipped line. */
+        SkippedLine: {
+            /** @description What it should have been, if that is clear (the canonical network). */
+            hint?: string | null;
+            /** @description From 1. */
+            line: number;
+            reason: components["schemas"]["SkipReason"];
+            /** @description Its text, shortened. */
+            text: string;
+        };
         /** @description A source deleted: the job that lifts the bans only it made. */
         SourceDeleted: {
             deleted: boolean;
@@ -2605,7 +2697,7 @@ export interface components {
         };
         /** @description What an unban did. */
         UnbanAnswer: {
-            ip: components["schemas"]["Address"];
+            ip: components["schemas"]["Network"];
             jail?: components["schemas"]["JailName"] | null;
             /**
              * Format: int64
@@ -2615,7 +2707,11 @@ export interface components {
         };
         /** @description An unban, in one jail or in every jail. */
         UnbanRequest: {
-            ip: components["schemas"]["Address"];
+            /**
+             * @description An address or network, as banned (lifting a network does not lift the addresses
+             *     banned inside it).
+             */
+            ip: components["schemas"]["Network"];
             jail?: components["schemas"]["JailName"] | null;
         };
     };
@@ -3456,7 +3552,8 @@ export interface operations {
     lookup: {
         parameters: {
             query: {
-                ip: components["schemas"]["Address"];
+                /** @description An address or a network. */
+                ip: components["schemas"]["Network"];
             };
             header?: never;
             path?: never;
@@ -6144,8 +6241,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The address. */
-                ip: components["schemas"]["Address"];
+                /** @description The address or network (`/` as `%2F`). */
+                ip: components["schemas"]["Network"];
             };
             cookie?: never;
         };
@@ -6227,8 +6324,8 @@ export interface operations {
             query?: {
                 page?: components["schemas"]["PageNumber"];
                 page_size?: components["schemas"]["PageSize"];
-                /** @description Only this address's bans. */
-                ip?: components["schemas"]["Address"];
+                /** @description Only this address's (or network's) bans. */
+                ip?: components["schemas"]["Network"];
                 /** @description Only addresses that start with this (`192.0.2.`). */
                 prefix?: components["schemas"]["AddressPrefix"];
                 jail?: components["schemas"]["JailName"];
@@ -6327,8 +6424,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The address. */
-                ip: components["schemas"]["Address"];
+                /** @description The address or network (`/` as `%2F`). */
+                ip: components["schemas"]["Network"];
             };
             cookie?: never;
         };

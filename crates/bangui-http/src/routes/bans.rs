@@ -3,7 +3,8 @@
 use axum::extract::State;
 use axum::response::Response;
 use axum::{Extension, Json};
-use bangui_core::{Address, JailName, Page, PageNumber, PageSize, SearchText};
+use bangui_core::{JailName, Network, Page, PageNumber, PageSize, SearchText};
+use bangui_runtime::bans::Coverage;
 use bangui_runtime::lockout::BanError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -58,22 +59,26 @@ pub async fn active(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanRequest {
-    pub ip: Address,
+    /// An address, or a network in canonical form (`192.0.2.0/24`; with host bits set it is
+    /// refused, the network meant in `details.canonical`).
+    pub ip: Network,
     pub jail: JailName,
 }
 
 /// What a ban did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BanAnswer {
-    pub ip: Address,
+    pub ip: Network,
     pub jail: JailName,
     /// `false`: the address was banned in this jail already.
     pub newly_banned: bool,
 }
 
-/// `POST /bans {"ip", "jail"}`: bans the address in the jail; a new ban is archived at once and
-/// its country looked up. Refused (422 `ban_would_lock_out`, `details.reason`) when the address
-/// is the caller's own, a trusted proxy, loopback, or in the jail's ignore list.
+/// `POST /bans {"ip", "jail"}`: bans the address or network in the jail; a new ban is archived
+/// at once and its country (a network's: its first address's) looked up. Refused (422
+/// `ban_would_lock_out`, `details.reason`) when it covers the caller's own address, a trusted
+/// proxy, loopback, or what the jail's ignore list exempts, or is a network broader than
+/// allowed (`too_broad`: /8 for IPv4, /32 for IPv6 unless configured).
 #[utoipa::path(post, path = "/bans", tag = "bans", operation_id = "ban",
     request_body = BanRequest,
     responses((status = 200, description = "Banned.", body = BanAnswer)),
@@ -89,12 +94,7 @@ pub async fn ban(
 ) -> Result<Response, ApiError> {
     let newly = state
         .runtime
-        .ban_by_hand(
-            &request.jail,
-            request.ip.ip(),
-            client,
-            &state.settings.trusted_proxies,
-        )
+        .ban_by_hand(&request.jail, request.ip, client)
         .await
         .map_err(|e| match e {
             BanError::Lockout(lockout) => {
@@ -115,7 +115,9 @@ pub async fn ban(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnbanRequest {
-    pub ip: Address,
+    /// An address or network, as banned (lifting a network does not lift the addresses
+    /// banned inside it).
+    pub ip: Network,
     /// Only in this jail; absent: in every jail.
     #[serde(default)]
     pub jail: Option<JailName>,
@@ -124,7 +126,7 @@ pub struct UnbanRequest {
 /// What an unban did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnbanAnswer {
-    pub ip: Address,
+    pub ip: Network,
     pub jail: Option<JailName>,
     /// Bans lifted.
     pub unbanned: u64,
@@ -146,11 +148,7 @@ pub async fn unban(
 ) -> Result<Response, ApiError> {
     let unbanned = state
         .runtime
-        .unban(
-            request.ip.ip(),
-            request.jail.as_ref(),
-            &auth.session.actor(),
-        )
+        .unban(request.ip, request.jail.as_ref(), &auth.session.actor())
         .await?;
     let answer = UnbanAnswer {
         ip: request.ip,
@@ -185,20 +183,32 @@ pub async fn unban_all(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LookupQuery {
-    pub ip: Address,
+    /// An address or a network.
+    pub ip: Network,
 }
 
-/// Where an address stands.
+/// Where an address or network stands.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Lookup {
-    pub ip: Address,
-    /// Jails that ban it now.
+    pub ip: Network,
+    /// Jails that ban it now, as itself or inside a banned network.
     pub banned_in: Vec<String>,
-    /// Jails whose ignore list covers it.
+    /// The bans in force that are it, contain it, or lie inside it, by jail.
+    pub bans: Vec<LookupBan>,
+    /// Jails whose ignore list overlaps it.
     pub ignored_in: Vec<String>,
 }
 
-/// `GET /bans/lookup?ip=`: which jails ban the address, and which ignore it.
+/// A ban in force that a lookup found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupBan {
+    pub jail: String,
+    pub ip: Network,
+    pub coverage: Coverage,
+}
+
+/// `GET /bans/lookup?ip=`: which jails ban the address or network (also through a network
+/// that contains it), the bans concerned, and which jails ignore it.
 #[utoipa::path(get, path = "/bans/lookup", tag = "bans", operation_id = "lookup",
     params(LookupQuery),
     responses((status = 200, description = "Where the address stands.", body = Lookup)),
@@ -209,10 +219,19 @@ pub async fn lookup(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LookupQuery>,
 ) -> Result<Json<Lookup>, ApiError> {
-    let found = state.runtime.lookup(query.ip.ip()).await?;
+    let found = state.runtime.lookup(query.ip).await?;
     Ok(Json(Lookup {
-        ip: found.ip.into(),
+        ip: found.ip,
         banned_in: found.banned_in,
+        bans: found
+            .bans
+            .into_iter()
+            .map(|b| LookupBan {
+                jail: b.jail,
+                ip: b.ip,
+                coverage: b.coverage,
+            })
+            .collect(),
         ignored_in: found.ignored_in,
     }))
 }

@@ -263,7 +263,18 @@ pub async fn preview(
     ApiPath(id): ApiPath<SourceId>,
 ) -> Result<Json<PreviewAnswer>, ApiError> {
     let source = existing(&state, id).await?;
-    let list = bangui_blocklist::preview(&source.url, &state.settings.blocklist_fetch).await?;
+    // What an import would skip; without the jail's ignore list when fail2ban cannot say.
+    let lockouts = match JailName::parse(&source.jail) {
+        Ok(jail) => state.runtime.jail_lockouts(&jail).await.ok(),
+        Err(_) => None,
+    };
+    let policy = &state.runtime.settings().ban_policy;
+    let refuse = |entry| match &lockouts {
+        Some(lockouts) => lockouts.check(entry).is_some(),
+        None => bangui_runtime::lockout::policy_lockout(entry, policy).is_some(),
+    };
+    let list =
+        bangui_blocklist::preview(&source.url, &state.settings.blocklist_fetch, refuse).await?;
     Ok(Json(PreviewAnswer {
         source_id: source.id,
         list,
@@ -343,7 +354,23 @@ pub struct RunAnswer {
     pub newly_banned: Option<i32>,
     pub already_banned: Option<i32>,
     pub removed: Option<i32>,
+    /// Entries inside another listed network, banned with it.
+    pub covered: Option<i32>,
+    /// Entries not banned because that would lock someone out.
+    pub refused: Option<i32>,
+    /// The first of them, with why.
+    pub refusals: Vec<Refusal>,
     pub error: Option<String>,
+}
+
+/// A blocklist entry an import did not ban.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ImportRefusal)]
+pub struct Refusal {
+    pub entry: String,
+    /// `too_broad`, `loopback`, `trusted_proxy` or `ignored`.
+    pub reason: String,
+    pub message: String,
 }
 
 impl From<BlocklistRun> for RunAnswer {
@@ -363,6 +390,18 @@ impl From<BlocklistRun> for RunAnswer {
             newly_banned: r.newly_banned,
             already_banned: r.already_banned,
             removed: r.removed,
+            covered: r.covered,
+            refused: r.refused,
+            refusals: r
+                .refusals
+                .0
+                .into_iter()
+                .map(|e| Refusal {
+                    entry: e.entry,
+                    reason: e.reason,
+                    message: e.message,
+                })
+                .collect(),
             error: r.error,
         }
     }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use bangui_core::Address;
+use bangui_core::Network;
 use bangui_jobs::geo::GeoReResolve;
 use bangui_runtime::geo::Country;
 use serde::Serialize;
@@ -17,22 +17,22 @@ use crate::state::AppState;
 /// An address's country.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountryAnswer {
-    pub ip: Address,
+    pub ip: Network,
     #[serde(flatten)]
     pub country: Country,
 }
 
 /// `GET /geo/{ip}`: the cached country, or a live lookup when the address is not cached yet
-/// (not stored: reads do not write).
+/// (not stored: reads do not write). A network's country is its first address's.
 #[utoipa::path(get, path = "/geo/{ip}", tag = "geo", operation_id = "country",
-    params(("ip" = Address, Path, description = "The address.")),
+    params(("ip" = Network, Path, description = "The address or network (`/` as `%2F`).")),
     responses((status = 200, description = "The address's country.", body = CountryAnswer)),
     extensions(("x-error-codes" = json!([ErrorCode::InvalidAddress]))))]
 pub async fn get(
     State(state): State<AppState>,
-    ApiPath(ip): ApiPath<Address>,
+    ApiPath(ip): ApiPath<Network>,
 ) -> Result<Json<CountryAnswer>, ApiError> {
-    let country = state.runtime.country(ip.ip()).await?;
+    let country = state.runtime.country(ip).await?;
     Ok(Json(CountryAnswer { ip, country }))
 }
 

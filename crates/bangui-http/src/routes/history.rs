@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use bangui_core::{
-    Address, AddressPrefix, JailName, Origin, Page, PageNumber, PageSize, TimeRange,
+    AddressPrefix, JailName, Network, Origin, Page, PageNumber, PageSize, TimeRange,
 };
 use bangui_jobs::history::HistorySync;
 use bangui_runtime::analytics::{AddressTimeline, ArchivedBan, HistoryQuery};
@@ -26,8 +26,8 @@ pub struct HistoryParams {
     pub page: PageNumber,
     #[serde(default)]
     pub page_size: PageSize,
-    /// Only this address's bans.
-    pub ip: Option<Address>,
+    /// Only this address's (or network's) bans.
+    pub ip: Option<Network>,
     /// Only addresses that start with this (`192.0.2.`).
     pub prefix: Option<AddressPrefix>,
     pub jail: Option<JailName>,
@@ -61,7 +61,7 @@ pub async fn list(
 ) -> Result<Json<Paged<ArchivedBan>>, ApiError> {
     let page = Page::new(p.page, p.page_size);
     let query = HistoryQuery {
-        ip: p.ip.map(Address::ip),
+        ip: p.ip,
         prefix: p.prefix,
         jail: p.jail,
         origin: p.origin,
@@ -75,17 +75,17 @@ pub async fn list(
 /// and last seen, where it is banned now, and a page of its bans (newest first) with their
 /// matched lines and how each ended.
 #[utoipa::path(get, path = "/history/{ip}", tag = "history", operation_id = "address_history",
-    params(("ip" = Address, Path, description = "The address."), TimelineParams),
+    params(("ip" = Network, Path, description = "The address or network (`/` as `%2F`)."), TimelineParams),
     responses((status = 200, description = "The address's timeline.", body = AddressTimeline)),
     extensions(("x-error-codes" = json!([ErrorCode::InvalidAddress, ErrorCode::NotFound]))))]
 pub async fn address(
     State(state): State<AppState>,
-    ApiPath(ip): ApiPath<Address>,
+    ApiPath(ip): ApiPath<Network>,
     ApiQuery(p): ApiQuery<TimelineParams>,
 ) -> Result<Json<AddressTimeline>, ApiError> {
     state
         .runtime
-        .address_timeline(ip.ip(), Page::new(p.page, p.page_size))
+        .address_timeline(ip, Page::new(p.page, p.page_size))
         .await?
         .map(Json)
         .ok_or_else(|| {

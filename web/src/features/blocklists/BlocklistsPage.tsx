@@ -166,9 +166,37 @@ function Sources({ sources, onImport }: { sources: Schemas["BlocklistSource"][];
           ) : preview.data ? (
             <>
               <Text data-testid="preview-summary">
-                {formatCount(preview.data.valid)} valid addresses ({formatCount(preview.data.distinct)} distinct), {formatCount(preview.data.duplicates)} duplicates,{" "}
-                {formatCount(preview.data.invalid)} invalid lines, {formatCount(preview.data.downloaded_bytes)} bytes.
+                {FORMATS[preview.data.format]}: {formatCount(preview.data.valid)} entries, {formatCount(preview.data.distinct)} to ban ({familyCounts(preview.data.counts)}),{" "}
+                {formatCount(preview.data.duplicates)} duplicates, {formatCount(preview.data.covered)} inside a listed network, {formatCount(preview.data.invalid)} lines skipped,{" "}
+                {formatCount(preview.data.downloaded_bytes)} bytes.
               </Text>
+              {preview.data.skipped.length > 0 && (
+                <div className={s.scroll}>
+                  <Table className={s.table} size="small" aria-label="Skipped lines">
+                    <TableHeader>
+                      <TableRow>
+                        <TableHeaderCell>Line</TableHeaderCell>
+                        <TableHeaderCell>Text</TableHeaderCell>
+                        <TableHeaderCell>Why it was skipped</TableHeaderCell>
+                      </TableRow>
+                    </TableHeader>
+                    <TableBody>
+                      {preview.data.skipped.map((l) => (
+                        <TableRow key={l.line}>
+                          <TableCell>{l.line}</TableCell>
+                          <TableCell>
+                            <code>{l.text}</code>
+                          </TableCell>
+                          <TableCell>
+                            {SKIP_REASONS[l.reason]}
+                            {l.hint ? ` (did you mean ${l.hint}?)` : ""}
+                          </TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                </div>
+              )}
               <pre className={s.lines}>{preview.data.first_lines.join("\n")}</pre>
             </>
           ) : null}
@@ -176,6 +204,34 @@ function Sources({ sources, onImport }: { sources: Schemas["BlocklistSource"][];
       )}
     </>
   );
+}
+
+type Preview = Schemas["Preview"];
+
+const FORMATS: Record<Preview["format"], string> = {
+  plain: "One address per line",
+  netset: "Netset (addresses and networks)",
+  spamhaus_drop: "Spamhaus DROP",
+  dshield: "DShield block list",
+  csv: "Comma-separated export",
+  ranges: "Address ranges",
+};
+
+const SKIP_REASONS: Record<Preview["skipped"][number]["reason"], string> = {
+  header: "column names",
+  not_an_address: "not an IP address or network",
+  host_bits: "host bits set",
+  range_mismatch: "start, end and prefix do not describe one network",
+  bad_range: "not a usable range",
+};
+
+function familyCounts(c: Preview["counts"]): string {
+  return [
+    `${formatCount(c.ipv4_addresses)} IPv4 addresses`,
+    `${formatCount(c.ipv4_networks)} IPv4 networks`,
+    `${formatCount(c.ipv6_addresses)} IPv6 addresses`,
+    `${formatCount(c.ipv6_networks)} IPv6 networks`,
+  ].join(", ");
 }
 
 function RunsCard() {
@@ -204,6 +260,7 @@ function RunsCard() {
                       <TableHeaderCell>Already banned</TableHeaderCell>
                       <TableHeaderCell>Removed</TableHeaderCell>
                       <TableHeaderCell>Invalid</TableHeaderCell>
+                      <TableHeaderCell>Not banned (lockout)</TableHeaderCell>
                       <TableHeaderCell>Error</TableHeaderCell>
                     </TableRow>
                   </TableHeader>
@@ -218,6 +275,10 @@ function RunsCard() {
                         <TableCell>{r.already_banned == null ? "—" : formatCount(r.already_banned)}</TableCell>
                         <TableCell>{r.removed == null ? "—" : formatCount(r.removed)}</TableCell>
                         <TableCell>{r.invalid == null ? "—" : formatCount(r.invalid)}</TableCell>
+                        <TableCell title={r.refusals.map((x) => `${x.entry}: ${x.message}`).join("\n")}>
+                          {r.refused == null ? "—" : formatCount(r.refused)}
+                          {r.refusals.length > 0 ? ` (${r.refusals.slice(0, 3).map((x) => x.entry).join(", ")}${r.refusals.length > 3 ? ", …" : ""})` : ""}
+                        </TableCell>
                         <TableCell>{r.error ?? ""}</TableCell>
                       </TableRow>
                     ))}

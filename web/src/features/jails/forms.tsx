@@ -38,10 +38,10 @@ function BanForm({ jails }: { jails: string[] }) {
   const [ip, setIp] = useState("");
   return (
     <Card className={s.card}>
-      <h2 className={s.title}>Ban an address</h2>
+      <h2 className={s.title}>Ban an address or network</h2>
       <form
         className={s.form}
-        aria-label="Ban an address"
+        aria-label="Ban an address or network"
         onSubmit={(e) => {
           e.preventDefault();
           ban.mutate(
@@ -57,7 +57,7 @@ function BanForm({ jails }: { jails: string[] }) {
         }}
       >
         <JailPicker jails={jails} value={jail} onChange={setJail} label="Jail" />
-        <Field label="Address" hint="An IPv4 or IPv6 address.">
+        <Field label="Address or network" hint="An IPv4 or IPv6 address, or a network such as 192.0.2.0/24.">
           <Input value={ip} onChange={(_, d) => setIp(d.value)} placeholder="192.0.2.10" />
         </Field>
         <Button appearance="primary" type="submit" disabled={!jail || !ip.trim() || ban.isPending}>
@@ -76,10 +76,10 @@ function UnbanForm({ jails }: { jails: string[] }) {
   const [ip, setIp] = useState("");
   return (
     <Card className={s.card}>
-      <h2 className={s.title}>Unban an address</h2>
+      <h2 className={s.title}>Unban an address or network</h2>
       <form
         className={s.form}
-        aria-label="Unban an address"
+        aria-label="Unban an address or network"
         onSubmit={(e) => {
           e.preventDefault();
           unban.mutate(
@@ -95,7 +95,7 @@ function UnbanForm({ jails }: { jails: string[] }) {
         }}
       >
         <JailPicker jails={jails} value={jail} onChange={setJail} label="Jail" allowAll />
-        <Field label="Address">
+        <Field label="Address or network" hint="As banned: unbanning a network leaves the addresses banned inside it.">
           <Input value={ip} onChange={(_, d) => setIp(d.value)} placeholder="192.0.2.10" />
         </Field>
         <Button type="submit" disabled={!ip.trim() || unban.isPending}>
@@ -104,6 +104,18 @@ function UnbanForm({ jails }: { jails: string[] }) {
       </form>
     </Card>
   );
+}
+
+type LookupBan = { jail: string; ip: string; coverage: "exact" | "containing" | "inside" };
+
+/** The networks a lookup's answer is banned through, and the bans inside a network looked up. */
+function through(bans: LookupBan[]): string {
+  const containing = bans.filter((b) => b.coverage === "containing").map((b) => `${b.ip} in ${b.jail}`);
+  const inside = bans.filter((b) => b.coverage === "inside");
+  const parts = [];
+  if (containing.length) parts.push(` through ${containing.join(", ")}`);
+  if (inside.length) parts.push(`; ${inside.length} ${inside.length === 1 ? "ban" : "bans"} inside it (${inside.slice(0, 5).map((b) => `${b.ip} in ${b.jail}`).join(", ")}${inside.length > 5 ? ", …" : ""})`);
+  return parts.join("");
 }
 
 function LookupForm() {
@@ -122,7 +134,7 @@ function LookupForm() {
           setAsked(ip.trim());
         }}
       >
-        <Field label="Address" hint="Which jails ban or ignore it.">
+        <Field label="Address or network" hint="Which jails ban it (also through a network), or ignore it.">
           <Input value={ip} onChange={(_, d) => setIp(d.value)} placeholder="192.0.2.10" />
         </Field>
         <Button type="submit" disabled={!ip.trim()}>
@@ -135,6 +147,7 @@ function LookupForm() {
         ) : lookup.data ? (
           <Text>
             {lookup.data.ip}: {lookup.data.banned_in.length ? `banned in ${lookup.data.banned_in.join(", ")}` : "not banned"}
+            {through(lookup.data.bans)}
             {lookup.data.ignored_in.length ? `; ignored by ${lookup.data.ignored_in.join(", ")}` : ""}.
           </Text>
         ) : null}
