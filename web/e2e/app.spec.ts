@@ -208,6 +208,12 @@ test("jails: ban and unban through the forms and the table, look up, stop and st
   await expect(page.getByTestId("lookup-result")).toContainText("banned in test through 198.51.100.0/24 in test");
   await page.getByRole("button", { name: "Unban 198.51.100.0/24 in test" }).click();
   await expect(page.locator('tr[data-ban="198.51.100.0/24"]')).toHaveCount(0);
+  // The archive keeps the network under its prefix.
+  await page.goto(`/history/${encodeURIComponent("198.51.100.0/24")}`);
+  await expect(page.getByRole("heading", { name: "Network 198.51.100.0/24" })).toBeVisible();
+  await expect(page.getByTestId("timeline-bans")).toHaveText("1");
+  await page.getByRole("link", { name: "Jails" }).click();
+  await expect(page.locator('tr[data-jail="test"]')).toBeVisible();
 
   // Stop: fail2ban forgets the jail; start it again by name.
   await page.getByRole("button", { name: "Actions for test-incr" }).click();

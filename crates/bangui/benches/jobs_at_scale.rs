@@ -6,6 +6,9 @@
 //!   <all>` of as many fresh addresses, medians of alternating rounds (goal: throughput ratio
 //!   ≥ 0.9);
 //! * re-import of the unchanged list (goal ≤ 2 s), against the first import;
+//! * a FireHOL-level3-sized netset (17,000 entries, three in four of them networks) the same
+//!   way, against one `fail2ban-client set blocklist-import banip <all>` of as many fresh
+//!   entries (goal: throughput ratio ≥ 0.9);
 //! * geo resolution of 100,000 addresses into PostgreSQL through the queue (goal ≤ 3 s),
 //!   against the bare country lookups of the same addresses in this process.
 
@@ -31,6 +34,8 @@ use bangui_testkit::{Layout, ListServer};
 use serde_json::{Value, json};
 
 const LIST: u32 = 20_000;
+/// About the size of FireHOL's level3 netset.
+const NETSET: u32 = 17_000;
 const GEO: u32 = 100_000;
 const ROUNDS: u8 = 5;
 
@@ -38,6 +43,21 @@ const ROUNDS: u8 = 5;
 fn addresses(first: u8, count: u32) -> Vec<IpAddr> {
     (0..count)
         .map(|i| IpAddr::from([first + (i >> 16) as u8, (i >> 8) as u8, i as u8, 9]))
+        .collect()
+}
+
+/// A netset of `count` distinct entries: /24 networks under `first`, and every fourth entry
+/// an address under `first + 100` (none inside another).
+fn netset(first: u8, count: u32) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let (b, c) = ((i >> 8) as u8, i as u8);
+            if i % 4 == 3 {
+                format!("{}.{b}.{c}.9", first + 100)
+            } else {
+                format!("{first}.{b}.{c}.0/24")
+            }
+        })
         .collect()
 }
 
@@ -124,82 +144,40 @@ async fn main() {
     let api = Api { http, base, cookie };
     let socket = cluster.fail2ban.as_ref().unwrap().socket().to_owned();
 
-    // Alternating rounds, each on fresh addresses and an emptied jail: fail2ban-client bans a
-    // list in one command (the baseline), bangui imports another from a new source.
     let server = ListServer::start().unwrap();
-    let (mut baselines, mut imports, mut seen) = (Vec::new(), Vec::new(), Vec::new());
-    let mut last_source = 0;
-    for round in 0..ROUNDS {
-        let fresh: Vec<String> = addresses(31 + round, LIST)
+    let address_list = |first: u8| -> Vec<String> {
+        addresses(first, LIST)
             .iter()
             .map(ToString::to_string)
-            .collect();
-        let mut words = vec![
-            "set".to_owned(),
-            "blocklist-import".to_owned(),
-            "banip".to_owned(),
-        ];
-        words.extend(fresh);
-        let started = Instant::now();
-        fail2ban_client(&socket, &words);
-        baselines.push(started.elapsed());
-        assert_eq!(banned_count(cluster), LIST as usize);
-        fail2ban_client(&socket, &["unban", "--all"]);
-
-        let list: Vec<String> = addresses(41 + round, LIST)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        server.put(&format!("/list-{round}.txt"), list.join("\n"));
-        let source = api
-            .post(
-                "/blocklists",
-                json!({ "name": format!("bench {round}"), "url": server.url(&format!("/list-{round}.txt")) }),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
-        let started = Instant::now();
-        let (job, stats) = api.import(source).await;
-        seen.push(started.elapsed());
-        imports.push(run_duration(cluster, &job));
-        assert_eq!(stats["newly_banned"], LIST, "{stats}");
-        assert_eq!(banned_count(cluster), LIST as usize);
-        last_source = source;
-        if round + 1 < ROUNDS {
-            fail2ban_client(&socket, &["unban", "--all"]);
-        }
-    }
-    let (job, stats) = api.import(last_source).await;
+            .collect()
+    };
+    let addresses_run = compare(&api, cluster, &server, "addresses", |round| {
+        (address_list(31 + round), address_list(41 + round))
+    })
+    .await;
+    let (job, stats) = api.import(addresses_run.last_source).await;
     let reimport = run_duration(cluster, &job);
     assert_eq!(
         (stats["newly_banned"].as_u64(), stats["removed"].as_u64()),
         (Some(0), Some(0)),
         "{stats}"
     );
-    let (baseline, import, seen) = (median(baselines), median(imports), median(seen));
+    fail2ban_client(&socket, &["unban", "--all"]);
 
-    let ratio = baseline.as_secs_f64() / import.as_secs_f64();
-    println!("blocklist import of {LIST} fresh addresses (median of {ROUNDS} alternating rounds)");
-    println!(
-        "  fail2ban-client banip <all> (baseline)   {:>7.2} s",
-        baseline.as_secs_f64()
-    );
-    println!(
-        "  bangui import run (download → finished) {:>7.2} s  throughput ratio {ratio:.2}  goal ≥ 0.9: {}",
-        import.as_secs_f64(),
-        verdict(ratio >= 0.9)
-    );
-    println!(
-        "  the same as the API shows it             {:>7.2} s  (POST → job done, seen by a 250 ms poll; outcomes are written within a second)",
-        seen.as_secs_f64()
-    );
+    addresses_run.report(&format!("{LIST} fresh addresses"));
     println!(
         "  re-import of the unchanged list          {:>7.2} s  ({:.2}x the first)  goal ≤ 2 s: {}",
         reimport.as_secs_f64(),
-        reimport.as_secs_f64() / import.as_secs_f64(),
+        reimport.as_secs_f64() / addresses_run.import.as_secs_f64(),
         verdict(reimport <= Duration::from_secs(2))
     );
+
+    compare(&api, cluster, &server, "netset", |round| {
+        (netset(51 + round, NETSET), netset(61 + round, NETSET))
+    })
+    .await
+    .report(&format!("a {NETSET}-entry netset, 3 in 4 networks"));
+    fail2ban_client(&socket, &["unban", "--all"]);
 
     // Geo: 100,000 addresses through the queue into PostgreSQL, against the bare lookups.
     let ips: Vec<bangui_core::Network> = addresses(51, GEO).into_iter().map(Into::into).collect();
@@ -246,6 +224,91 @@ async fn main() {
         geo.as_secs_f64() / lookups.as_secs_f64(),
         verdict(geo <= Duration::from_secs(3))
     );
+}
+
+/// Medians of [`compare`]'s rounds.
+struct Compared {
+    baseline: Duration,
+    import: Duration,
+    seen: Duration,
+    last_source: i64,
+}
+
+impl Compared {
+    fn report(&self, what: &str) {
+        let ratio = self.baseline.as_secs_f64() / self.import.as_secs_f64();
+        println!("blocklist import of {what} (median of {ROUNDS} alternating rounds)");
+        println!(
+            "  fail2ban-client banip <all> (baseline)   {:>7.2} s",
+            self.baseline.as_secs_f64()
+        );
+        println!(
+            "  bangui import run (download → finished) {:>7.2} s  throughput ratio {ratio:.2}  goal ≥ 0.9: {}",
+            self.import.as_secs_f64(),
+            verdict(ratio >= 0.9)
+        );
+        println!(
+            "  the same as the API shows it             {:>7.2} s  (POST → job done, seen by a 250 ms poll; outcomes are written within a second)",
+            self.seen.as_secs_f64()
+        );
+    }
+}
+
+/// Alternating rounds, each on fresh entries and an emptied jail: fail2ban-client bans one list
+/// in one command (the baseline), bangui imports the other from a new source. `lists(round)`
+/// gives both.
+async fn compare(
+    api: &Api,
+    cluster: &Cluster,
+    server: &ListServer,
+    name: &str,
+    lists: impl Fn(u8) -> (Vec<String>, Vec<String>),
+) -> Compared {
+    let socket = cluster.fail2ban.as_ref().unwrap().socket().to_owned();
+    let (mut baselines, mut imports, mut seen) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last_source = 0;
+    for round in 0..ROUNDS {
+        let (fresh, list) = lists(round);
+        let (expected_baseline, expected) = (fresh.len(), list.len());
+        let mut words = vec![
+            "set".to_owned(),
+            "blocklist-import".to_owned(),
+            "banip".to_owned(),
+        ];
+        words.extend(fresh);
+        let started = Instant::now();
+        fail2ban_client(&socket, &words);
+        baselines.push(started.elapsed());
+        assert_eq!(banned_count(cluster), expected_baseline);
+        fail2ban_client(&socket, &["unban", "--all"]);
+
+        let path = format!("/{name}-{round}.txt");
+        server.put(&path, list.join("\n"));
+        let source = api
+            .post(
+                "/blocklists",
+                json!({ "name": format!("bench {name} {round}"), "url": server.url(&path) }),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let started = Instant::now();
+        let (job, stats) = api.import(source).await;
+        seen.push(started.elapsed());
+        imports.push(run_duration(cluster, &job));
+        assert_eq!(stats["newly_banned"], expected, "{stats}");
+        assert_eq!(banned_count(cluster), expected);
+        last_source = source;
+        if round + 1 < ROUNDS {
+            fail2ban_client(&socket, &["unban", "--all"]);
+        }
+    }
+    Compared {
+        baseline: median(baselines),
+        import: median(imports),
+        seen: median(seen),
+        last_source,
+    }
 }
 
 /// Runs `fail2ban-client -s <socket> <args…>`; it must succeed.

@@ -37,7 +37,10 @@ async fn imported_addresses_get_countries_and_a_re_resolve_fills_the_gaps() {
     let db_path = dir.path().join("country.mmdb");
     let server = ListServer::start().unwrap();
     server.put("/first.txt", "8.8.8.8\n1.1.1.1\n193.0.14.129\n");
-    server.put("/second.txt", "9.9.9.9\n2a00:1450:4001:800::200e\n");
+    server.put(
+        "/second.txt",
+        "9.9.9.9\n2a00:1450:4001:800::200e\n1.0.0.0/24\n",
+    );
     let cluster = with_job_workers(
         cluster(lab().env("BANGUI_GEOIP_DB_PATH", db_path.to_str().unwrap())),
         1,
@@ -109,9 +112,50 @@ async fn imported_addresses_get_countries_and_a_re_resolve_fills_the_gaps() {
     imported(&caller, &base, &cookie, second).await;
     let every = Duration::from_millis(50);
     eventually(Duration::from_secs(10), every, async || {
-        (geo_rows() == "5").then_some(())
+        (geo_rows() == "6").then_some(())
     })
     .await;
+    // A network's country is its first address's, in the cache and on the dashboard.
+    let network = country("1.0.0.0%2F24").await;
+    assert_eq!(
+        (
+            network["ip"].as_str(),
+            network["cached"].as_bool(),
+            network["country"].as_str()
+        ),
+        (
+            Some("1.0.0.0/24"),
+            Some(true),
+            Some(country_in(&real_db, "1.0.0.0").as_str())
+        ),
+        "{network}"
+    );
+    let sync = caller
+        .post(&base, "/history/sync", Some(&cookie), json!({}))
+        .await;
+    finished(
+        &caller,
+        &base,
+        &cookie,
+        sync.body["job_id"].as_str().unwrap(),
+    )
+    .await;
+    let bans = caller
+        .get(&base, "/dashboard/bans?range=24h", Some(&cookie))
+        .await
+        .body;
+    let row = bans["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["ip"] == "1.0.0.0/24")
+        .unwrap_or_else(|| panic!("the network is not on the dashboard: {bans}"));
+    assert_eq!(
+        row["country"]["code"].as_str(),
+        Some(country_in(&real_db, "1.0.0.0").as_str()),
+        "{row}"
+    );
+    assert_eq!(row["origin"], "blocklist", "{row}");
     for ip in ["9.9.9.9", "2a00:1450:4001:800::200e"] {
         let answer = country(ip).await;
         assert_eq!(

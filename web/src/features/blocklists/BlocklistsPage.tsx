@@ -167,7 +167,8 @@ function Sources({ sources, onImport }: { sources: Schemas["BlocklistSource"][];
             <>
               <Text data-testid="preview-summary">
                 {FORMATS[preview.data.format]}: {formatCount(preview.data.valid)} entries, {formatCount(preview.data.distinct)} to ban ({familyCounts(preview.data.counts)}),{" "}
-                {formatCount(preview.data.duplicates)} duplicates, {formatCount(preview.data.covered)} inside a listed network, {formatCount(preview.data.invalid)} lines skipped,{" "}
+                {formatCount(preview.data.duplicates)} duplicates, {formatCount(preview.data.covered)} inside a listed network,{" "}
+                {formatCount(preview.data.refused)} not banned because they would lock someone out, {formatCount(preview.data.invalid)} lines skipped,{" "}
                 {formatCount(preview.data.downloaded_bytes)} bytes.
               </Text>
               {preview.data.skipped.length > 0 && (

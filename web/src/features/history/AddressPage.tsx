@@ -31,7 +31,7 @@ export function AddressPage() {
       <Link to="/history" className={s.back}>
         ← History
       </Link>
-      <PageHeader title={`Address ${ip}`} />
+      <PageHeader title={`${ip.includes("/") ? "Network" : "Address"} ${ip}`} />
       <QueryView query={timeline} loading="Loading the timeline…">
         {(t) => (
           <>
