@@ -186,7 +186,7 @@ test("jails: ban and unban through the forms and the table, look up, stop and st
   await expect(page.getByText(`${ip} banned in test`).first()).toBeVisible();
   await expect(page.locator(`tr[data-ban="${ip}"]`)).toBeVisible();
 
-  const lookup = page.getByRole("form", { name: "Look up an address" });
+  const lookup = page.getByRole("form", { name: "Look up an address or network" });
   await lookup.getByLabel("Address or network").fill(ip);
   await lookup.getByRole("button", { name: "Look up" }).click();
   await expect(page.getByTestId("lookup-result")).toContainText("banned in test");

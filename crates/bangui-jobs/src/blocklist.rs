@@ -27,6 +27,10 @@ use crate::{Job, JobContext, Watch};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BlocklistImport {
     pub source_id: Option<i64>,
+    /// The address of whoever asked for it ("import now"), which no entry may cover; `None`
+    /// for a scheduled import.
+    #[serde(default)]
+    pub requested_from: Option<std::net::IpAddr>,
 }
 
 impl Job for BlocklistImport {
@@ -132,7 +136,7 @@ async fn import(
     let mut progress = ImportProgress::new(job_id);
     let mut transient = None;
     for source in sources {
-        match import_source(&source, context, job_id, &mut progress).await {
+        match import_source(&source, context, job, job_id, &mut progress).await {
             Ok((run_id, stats)) => {
                 runs.push(json!({ "source_id": source.id, "run_id": run_id, "stats": stats }))
             }
@@ -159,6 +163,7 @@ async fn import(
 async fn import_source(
     source: &BlocklistSource,
     context: &JobContext,
+    job: &BlocklistImport,
     job_id: &str,
     progress: &mut ImportProgress,
 ) -> Result<(i64, RunStats), ImportError> {
@@ -180,7 +185,7 @@ async fn import_source(
     let keeper = keep_alive(redis.clone(), lock);
     let run_id = db.start_blocklist_run(source, Some(job_id)).await?;
     let mut stats = RunStats::default();
-    let outcome = apply(source, context, progress, &mut stats).await;
+    let outcome = apply(source, context, job.requested_from, progress, &mut stats).await;
     let error = match &outcome {
         Ok(()) => None,
         Err(ImportError::Permanent(m) | ImportError::Transient(m)) => Some(m.as_str()),
@@ -204,6 +209,7 @@ async fn import_source(
 async fn apply(
     source: &BlocklistSource,
     context: &JobContext,
+    requested_from: Option<std::net::IpAddr>,
     progress: &mut ImportProgress,
     stats: &mut RunStats,
 ) -> Result<(), ImportError> {
@@ -220,7 +226,7 @@ async fn apply(
     };
     context
         .runtime
-        .apply_blocklist(source, &listed, progress, stats)
+        .apply_blocklist(source, &listed, requested_from, progress, stats)
         .await?;
     Ok(())
 }
@@ -280,7 +286,10 @@ pub(crate) async fn tick(tick: Tick, context: Data<JobContext>) -> Result<(), Bo
         BlocklistImport::QUEUE,
         occurrence.timestamp()
     );
-    let job = BlocklistImport { source_id: None };
+    let job = BlocklistImport {
+        source_id: None,
+        requested_from: None,
+    };
     if let Enqueued::New(id) = context.queue.push_once(&job, &key).await? {
         tracing::info!(%id, %occurrence, "scheduled blocklist import enqueued");
     }

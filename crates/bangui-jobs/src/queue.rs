@@ -218,7 +218,11 @@ impl JobQueue {
     /// Imports one source (or every enabled one) now, unless an import of it is already
     /// queued or running: then that job's id. Two "import now" at the same moment on two
     /// workers make one job.
-    pub async fn import_now(&self, source: Option<i64>) -> Result<Started, EnqueueError> {
+    pub async fn import_now(
+        &self,
+        source: Option<i64>,
+        requested_from: Option<std::net::IpAddr>,
+    ) -> Result<Started, EnqueueError> {
         let key = BlocklistImport::pending_key(source);
         for _ in 0..2 {
             let id = Ulid::generate();
@@ -246,7 +250,10 @@ impl JobQueue {
                     already_queued: true,
                 });
             }
-            let job = BlocklistImport { source_id: source };
+            let job = BlocklistImport {
+                source_id: source,
+                requested_from,
+            };
             if let Err(e) = self.enqueue(&job, id, None).await {
                 let _ = self.redis.clear_marker(&key, &text).await;
                 return Err(e);

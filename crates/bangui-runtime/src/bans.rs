@@ -17,14 +17,22 @@ pub struct Lookup {
     pub ip: Network,
     /// Jails that ban it now, as itself or inside a banned network.
     pub banned_in: Vec<String>,
-    /// The bans in force that cover it or lie inside it, per jail.
+    /// The bans in force that are it or cover it, then those inside it (at most
+    /// [`LOOKUP_BANS`] in all).
     pub bans: Vec<LookupBan>,
+    /// How many there are in all.
+    pub bans_total: usize,
     /// Jails whose ignore list overlaps it.
     pub ignored_in: Vec<String>,
 }
 
-/// How a ban in force relates to what was looked up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+/// Most bans a lookup lists (a network looked up may hold a whole blocklist).
+pub const LOOKUP_BANS: usize = 500;
+
+/// How a ban in force relates to what was looked up (in the order a lookup lists them).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Coverage {
     /// The same address or network.
@@ -213,11 +221,15 @@ impl Runtime {
                 Err(e) => return Err(e.into()),
             }
         }
-        bans.sort_by(|a, b| (&a.jail, a.ip).cmp(&(&b.jail, b.ip)));
+        // What bans it first: only bans inside a network looked up are cut off.
+        bans.sort_by(|a, b| (a.coverage, &a.jail, a.ip).cmp(&(b.coverage, &b.jail, b.ip)));
+        let bans_total = bans.len();
+        bans.truncate(LOOKUP_BANS);
         Ok(Lookup {
             ip,
             banned_in,
             bans,
+            bans_total,
             ignored_in,
         })
     }

@@ -53,12 +53,14 @@ impl Runtime {
     /// Makes `source`'s jail hold what `listed` says for this source (nothing, for a deleted
     /// source), by difference; counts what it did in `stats`. `listed` holds distinct
     /// addresses and networks; one inside another listed network is banned with it, not on its
-    /// own.
+    /// own. Entries that would lock out `requested_from` (who asked for the import) and the
+    /// others of [`crate::lockout`] are skipped and counted.
     #[tracing::instrument(skip_all, fields(source = source.id, jail = %source.jail))]
     pub async fn apply_blocklist(
         &self,
         source: &BlocklistSource,
         listed: &[Network],
+        requested_from: Option<std::net::IpAddr>,
         progress: &mut ImportProgress,
         stats: &mut RunStats,
     ) -> Result<(), RuntimeError> {
@@ -75,7 +77,7 @@ impl Runtime {
             .iter()
             .filter_map(|ip| bangui_core::parse_network(ip).ok())
             .collect();
-        let lockouts = self.jail_lockouts(&jail).await?;
+        let lockouts = self.jail_lockouts(&jail).await?.asked_from(requested_from);
         let mut allowed = Vec::with_capacity(listed.len());
         for &entry in listed {
             match lockouts.check(entry) {

@@ -180,11 +180,22 @@ pub fn ignored_by(target: Network, ignoreip: &[String]) -> Option<Lockout> {
 pub struct JailLockouts {
     policy: BanPolicy,
     ignoreip: Vec<String>,
+    client: Option<IpAddr>,
 }
 
 impl JailLockouts {
+    /// Also refuses what covers `client` (whoever asked), if known.
+    pub fn asked_from(mut self, client: Option<IpAddr>) -> Self {
+        self.client = client;
+        self
+    }
+
     pub fn check(&self, target: Network) -> Option<Lockout> {
-        policy_lockout(target, &self.policy).or_else(|| ignored_by(target, &self.ignoreip))
+        match self.client {
+            Some(client) => lockout_of(target, client, &self.policy),
+            None => policy_lockout(target, &self.policy),
+        }
+        .or_else(|| ignored_by(target, &self.ignoreip))
     }
 }
 
@@ -199,6 +210,7 @@ impl Runtime {
         Ok(JailLockouts {
             policy: self.settings().ban_policy.clone(),
             ignoreip,
+            client: None,
         })
     }
 
@@ -209,6 +221,7 @@ impl Runtime {
         target: Network,
         client: IpAddr,
     ) -> Result<bool, BanError> {
+        // What needs no fail2ban first: refused even while it cannot be asked.
         if let Some(lockout) = lockout_of(target, client, &self.settings().ban_policy) {
             return Err(BanError::Lockout(lockout));
         }

@@ -662,6 +662,7 @@ async fn networks_are_banned_unbanned_and_looked_up_in_canonical_form_across_wor
         wider["bans"],
         json!([{ "jail": "test", "ip": "198.51.100.7", "coverage": "inside" }])
     );
+    assert_eq!(wider["bans_total"], 1);
     let exact = caller
         .get(&w1, "/bans/lookup?ip=192.0.2.0/24", c)
         .await

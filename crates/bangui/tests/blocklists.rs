@@ -794,6 +794,8 @@ async fn imports_skip_what_would_lock_someone_out_and_report_it() {
         // The import jail's ignoreip: 127.0.0.1/8 ::1 10.99.0.0/16.
         ("10.99.0.0/24", "ignored"),
         ("10.98.0.0/15", "ignored"),
+        // Whoever asks for the import is at 203.0.113.9.
+        ("203.0.113.0/24", "client"),
     ];
     let allowed = [
         "11.0.0.0/8",
@@ -815,15 +817,31 @@ async fn imports_skip_what_would_lock_someone_out_and_report_it() {
         &server.url("/list.netset"),
     )
     .await;
+    // Asked through the trusted proxy for a client at 203.0.113.9.
+    let from_client = |path: String| {
+        let (caller, cookie, base) = (&caller, &cookie, &base);
+        async move {
+            let response = caller
+                .http
+                .post(format!("{base}/api/v1{path}"))
+                .header("Cookie", cookie)
+                .header("X-BanGUI-Request", "1")
+                .header("X-Forwarded-For", "203.0.113.9")
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let (status, headers) = (response.status(), response.headers().clone());
+            let body: Value = response.json().await.unwrap();
+            Answer {
+                status,
+                headers,
+                body,
+            }
+        }
+    };
     // The preview says so before anything is imported.
-    let preview = caller
-        .post(
-            &base,
-            &format!("/blocklists/{source}/preview"),
-            Some(&cookie),
-            json!({}),
-        )
-        .await;
+    let preview = from_client(format!("/blocklists/{source}/preview")).await;
     assert_eq!(
         (
             &preview.body["refused"],
@@ -834,7 +852,15 @@ async fn imports_skip_what_would_lock_someone_out_and_report_it() {
         "{}",
         preview.body
     );
-    let job = imported(&caller, &base, &cookie, source).await;
+    let started = from_client(format!("/blocklists/{source}/import")).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let job = finished(
+        &caller,
+        &base,
+        &cookie,
+        started.body["job_id"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(job.body["state"], "done", "{}", job.body);
     assert_eq!(
         canonical_bans(&cluster),

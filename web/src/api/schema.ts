@@ -1510,7 +1510,7 @@ export interface components {
          */
         CountrySource: "mmdb" | "none";
         /**
-         * @description How a ban in force relates to what was looked up.
+         * @description How a ban in force relates to what was looked up (in the order a lookup lists them).
          * @enum {string}
          */
         Coverage: "exact" | "containing" | "inside";
@@ -2117,8 +2117,10 @@ export interface components {
         Lookup: {
             /** @description Jails that ban it now, as itself or inside a banned network. */
             banned_in: string[];
-            /** @description The bans in force that are it, contain it, or lie inside it, by jail. */
+            /** @description The bans in force that are it, contain it, or lie inside it, by jail (the first 500). */
             bans: components["schemas"]["LookupBan"][];
+            /** @description How many such bans there are in all. */
+            bans_total: number;
             /** @description Jails whose ignore list overlaps it. */
             ignored_in: string[];
             ip: components["schemas"]["Network"];

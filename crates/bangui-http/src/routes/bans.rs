@@ -193,8 +193,10 @@ pub struct Lookup {
     pub ip: Network,
     /// Jails that ban it now, as itself or inside a banned network.
     pub banned_in: Vec<String>,
-    /// The bans in force that are it, contain it, or lie inside it, by jail.
+    /// The bans in force that are it, contain it, or lie inside it, by jail (the first 500).
     pub bans: Vec<LookupBan>,
+    /// How many such bans there are in all.
+    pub bans_total: usize,
     /// Jails whose ignore list overlaps it.
     pub ignored_in: Vec<String>,
 }
@@ -232,6 +234,7 @@ pub async fn lookup(
                 coverage: b.coverage,
             })
             .collect(),
+        bans_total: found.bans_total,
         ignored_in: found.ignored_in,
     }))
 }

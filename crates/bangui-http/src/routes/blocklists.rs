@@ -1,5 +1,7 @@
 //! `/api/v1/blocklists/*`: blocklist sources, their schedule, previews, imports and the log.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,7 +16,7 @@ use utoipa::ToSchema;
 use super::audit::PageQuery;
 use crate::audit::with_details;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientAddr};
 use crate::paging::Paged;
 use crate::state::AppState;
 
@@ -227,7 +229,7 @@ pub async fn delete(
     if !state.db.mark_blocklist_source_deleted(id.get()).await? {
         return Err(not_found(id));
     }
-    let started = state.jobs.import_now(Some(id.get())).await?;
+    let started = state.jobs.import_now(Some(id.get()), None).await?;
     let answer = SourceDeleted {
         deleted: true,
         job_id: started.job_id,
@@ -260,6 +262,7 @@ pub struct PreviewAnswer {
     ]))))]
 pub async fn preview(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiPath(id): ApiPath<SourceId>,
 ) -> Result<Json<PreviewAnswer>, ApiError> {
     let source = existing(&state, id).await?;
@@ -267,11 +270,12 @@ pub async fn preview(
     let lockouts = match JailName::parse(&source.jail) {
         Ok(jail) => state.runtime.jail_lockouts(&jail).await.ok(),
         Err(_) => None,
-    };
+    }
+    .map(|l| l.asked_from(Some(client)));
     let policy = &state.runtime.settings().ban_policy;
     let refuse = |entry| match &lockouts {
         Some(lockouts) => lockouts.check(entry).is_some(),
-        None => bangui_runtime::lockout::policy_lockout(entry, policy).is_some(),
+        None => bangui_runtime::lockout::lockout_of(entry, client, policy).is_some(),
     };
     let list =
         bangui_blocklist::preview(&source.url, &state.settings.blocklist_fetch, refuse).await?;
@@ -297,8 +301,13 @@ struct ImportAudit<'a> {
     job_id: &'a JobId,
 }
 
-async fn import(state: &AppState, source: Option<i64>) -> Result<Response, ApiError> {
-    let started = state.jobs.import_now(source).await?;
+/// Queues an import; no entry may cover `client`, who asked for it.
+async fn import(
+    state: &AppState,
+    source: Option<i64>,
+    client: Option<IpAddr>,
+) -> Result<Response, ApiError> {
+    let started = state.jobs.import_now(source, client).await?;
     let answer = ImportStarted {
         job_id: started.job_id,
         already_queued: started.already_queued,
@@ -320,18 +329,22 @@ async fn import(state: &AppState, source: Option<i64>) -> Result<Response, ApiEr
     extensions(("x-error-codes" = json!([ErrorCode::InvalidId, ErrorCode::NotFound, ErrorCode::ImportBusy]))))]
 pub async fn import_one(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiPath(id): ApiPath<SourceId>,
 ) -> Result<Response, ApiError> {
     let source = existing(&state, id).await?;
-    import(&state, Some(source.id)).await
+    import(&state, Some(source.id), Some(client)).await
 }
 
 /// `POST /blocklists/import`: imports every enabled source now.
 #[utoipa::path(post, path = "/blocklists/import", tag = "blocklists", operation_id = "import_all_blocklists",
     responses((status = 202, description = "The import is queued.", body = ImportStarted)),
     extensions(("x-error-codes" = json!([ErrorCode::ImportBusy]))))]
-pub async fn import_all(State(state): State<AppState>) -> Result<Response, ApiError> {
-    import(&state, None).await
+pub async fn import_all(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+) -> Result<Response, ApiError> {
+    import(&state, None, Some(client)).await
 }
 
 /// One line of the import log.

@@ -109,12 +109,20 @@ function UnbanForm({ jails }: { jails: string[] }) {
 type LookupBan = { jail: string; ip: string; coverage: "exact" | "containing" | "inside" };
 
 /** The networks a lookup's answer is banned through, and the bans inside a network looked up. */
-function through(bans: LookupBan[]): string {
+function through(bans: LookupBan[], total: number): string {
   const containing = bans.filter((b) => b.coverage === "containing").map((b) => `${b.ip} in ${b.jail}`);
   const inside = bans.filter((b) => b.coverage === "inside");
+  // The answer lists the first bans only: those not listed lie inside.
+  const insideCount = inside.length + (total - bans.length);
   const parts = [];
   if (containing.length) parts.push(` through ${containing.join(", ")}`);
-  if (inside.length) parts.push(`; ${inside.length} ${inside.length === 1 ? "ban" : "bans"} inside it (${inside.slice(0, 5).map((b) => `${b.ip} in ${b.jail}`).join(", ")}${inside.length > 5 ? ", …" : ""})`);
+  if (insideCount)
+    parts.push(
+      `; ${insideCount.toLocaleString()} ${insideCount === 1 ? "ban" : "bans"} inside it (${inside
+        .slice(0, 5)
+        .map((b) => `${b.ip} in ${b.jail}`)
+        .join(", ")}${insideCount > 5 ? ", …" : ""})`,
+    );
   return parts.join("");
 }
 
@@ -125,10 +133,10 @@ function LookupForm() {
   const lookup = useLookup(asked);
   return (
     <Card className={s.card}>
-      <h2 className={s.title}>Look up an address</h2>
+      <h2 className={s.title}>Look up an address or network</h2>
       <form
         className={s.form}
-        aria-label="Look up an address"
+        aria-label="Look up an address or network"
         onSubmit={(e) => {
           e.preventDefault();
           setAsked(ip.trim());
@@ -147,7 +155,7 @@ function LookupForm() {
         ) : lookup.data ? (
           <Text>
             {lookup.data.ip}: {lookup.data.banned_in.length ? `banned in ${lookup.data.banned_in.join(", ")}` : "not banned"}
-            {through(lookup.data.bans)}
+            {through(lookup.data.bans, lookup.data.bans_total)}
             {lookup.data.ignored_in.length ? `; ignored by ${lookup.data.ignored_in.join(", ")}` : ""}.
           </Text>
         ) : null}
