@@ -284,7 +284,7 @@ mod tests {
             ..policy.clone()
         };
         assert_eq!(
-            lockout_of(net("::ffff:0:0/95"), client, &wide).map(|l| l.reason()),
+            lockout_of(net("::fffe:0:0/95"), client, &wide).map(|l| l.reason()),
             Some("loopback")
         );
         let ignore = vec![
