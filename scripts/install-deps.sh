@@ -2,8 +2,8 @@
 # Installs what `make run` and `make test` need on Debian/Ubuntu, when it is missing:
 # Redis, fail2ban (its own service is kept from starting: it would ban with real firewall
 # rules), PostgreSQL 15, Node.js with npm (the web project and the country database come from
-# the npm registry), Chromium and HAProxy (the browser tests). Idempotent and quiet when
-# everything is there.
+# the npm registry), Chromium and HAProxy (the browser tests), promtool (Debian's prometheus).
+# Idempotent and quiet when everything is there.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,6 +27,8 @@ have podman || need+=(podman)
 have runc || need+=(runc)
 have mmdebstrap || need+=(mmdebstrap)
 have curl || need+=(curl)
+# Observability: Prometheus' promtool lints a scrape and checks and tests the alert rules.
+have promtool || need+=(prometheus)
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo is missing; install Rust with rustup (https://rustup.rs)" >&2

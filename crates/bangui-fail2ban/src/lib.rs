@@ -32,5 +32,14 @@ pub use types::{
     ServerStatus, StatusFlavor,
 };
 
+/// Describes this crate's metrics (HELP and unit) to the installed recorder.
+pub fn describe_metrics() {
+    metrics::describe_histogram!(
+        "bangui_fail2ban_command_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time of one command on fail2ban's socket, connection included, by command word"
+    );
+}
+
 /// Default path of fail2ban's control socket (Debian and upstream).
 pub const DEFAULT_SOCKET: &str = "/var/run/fail2ban/fail2ban.sock";

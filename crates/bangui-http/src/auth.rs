@@ -99,6 +99,7 @@ pub(crate) async fn authenticate(
         )
         .await?;
     if let Decision::Limited { retry_after } = decision {
+        metrics::counter!("bangui_rate_limit_refusals_total", "kind" => "api").increment(1);
         return Err(ApiError::rate_limited(retry_after));
     }
     let (Some(session), Some((token, via))) = (session, presented) else {

@@ -97,14 +97,52 @@ pub async fn serve(
     serve_router(listener, router(state), shutdown).await
 }
 
+/// Describes this crate's metrics (HELP and unit) and the process metrics to the installed
+/// recorder.
+pub fn describe_metrics() {
+    metrics_process::Collector::default().describe();
+    metrics::describe_counter!(
+        "bangui_http_requests_total",
+        "HTTP requests answered, by method, route template and status"
+    );
+    metrics::describe_histogram!(
+        "bangui_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP request (to the first byte of a stream), by method and route template"
+    );
+    metrics::describe_counter!(
+        "bangui_audit_write_failures_total",
+        "Audit log entries that could not be written"
+    );
+    metrics::describe_gauge!(
+        "bangui_events_connections",
+        "Live event streams (server-sent events) this worker has open"
+    );
+    metrics::describe_gauge!(
+        "bangui_worker_ready",
+        "1 while this HTTP worker is ready (Redis and PostgreSQL answer, not shutting down), \
+         as /api/v1/health/ready says, read at scrape"
+    );
+    metrics::describe_counter!(
+        "bangui_rate_limit_refusals_total",
+        "Requests refused by the cluster-wide rate limits, by kind (login or api)"
+    );
+    // Present from the start (zero), not from the first occurrence: alerts and dashboards
+    // can rate() them.
+    metrics::counter!("bangui_audit_write_failures_total").absolute(0);
+    metrics::gauge!("bangui_events_connections").set(0.0);
+    for kind in ["login", "api"] {
+        metrics::counter!("bangui_rate_limit_refusals_total", "kind" => kind).absolute(0);
+    }
+}
+
 /// Serves only `/metrics` on `listener` (`BANGUI_METRICS_LISTEN`), until `shutdown` resolves.
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
-    handle: metrics_exporter_prometheus::PrometheusHandle,
-    redis: bangui_store::RedisStore,
+    scrape: routes::metrics::Scrape,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(listener, routes::metrics::only(handle, redis), shutdown).await
+    serve_router(listener, routes::metrics::only(scrape), shutdown).await
 }
 
 async fn serve_router(

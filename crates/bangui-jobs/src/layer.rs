@@ -67,14 +67,21 @@ where
 
     fn call(&mut self, task: Task<Args>) -> Self::Future {
         let id = task.ctx().task_id().map(ToString::to_string);
+        let kind = self.layer.kind;
+        // Runs before this one, as the queue counted them when it handed the job out.
+        let attempt = task.ctx().attempt() + 1;
         let span = tracing::info_span!(
             "job",
             job_id = id.as_deref().unwrap_or("-"),
-            kind = self.layer.kind,
-            // Runs before this one, as the queue counted them when it handed the job out.
-            attempt = task.ctx().attempt() + 1,
+            kind,
+            attempt,
             source = tracing::field::Empty,
         );
+        metrics::counter!("bangui_jobs_started_total", "kind" => kind).increment(1);
+        if attempt > 1 {
+            metrics::counter!("bangui_jobs_retried_total", "kind" => kind).increment(1);
+        }
+        let started = std::time::Instant::now();
         let run = span.in_scope(|| self.inner.call(task));
         let JobLayer {
             db, retry_after, ..
@@ -82,6 +89,15 @@ where
         Box::pin(
             async move {
                 let outcome = run.await;
+                let result = if outcome.is_ok() {
+                    "succeeded"
+                } else {
+                    "failed"
+                };
+                metrics::counter!(format!("bangui_jobs_{result}_total"), "kind" => kind)
+                    .increment(1);
+                metrics::histogram!("bangui_job_duration_seconds", "kind" => kind, "outcome" => result)
+                    .record(started.elapsed());
                 let retryable = match &outcome {
                     Err(e) if e.downcast_ref::<AbortError>().is_none() => Some(e.to_string()),
                     _ => None,

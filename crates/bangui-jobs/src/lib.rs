@@ -16,6 +16,7 @@ pub mod geo;
 mod health_probe;
 pub mod history;
 mod layer;
+pub mod metrics;
 mod queue;
 mod schedule;
 

@@ -209,7 +209,10 @@ impl JobQueue {
         match apalis_postgres::queries::push_tasks(&mut *conn, J::QUEUE, vec![builder.build()])
             .await
         {
-            Ok(()) => Ok(Enqueued::New(job_id(id))),
+            Ok(()) => {
+                metrics::counter!("bangui_jobs_enqueued_total", "kind" => J::QUEUE).increment(1);
+                Ok(Enqueued::New(job_id(id)))
+            }
             Err(e) if is_duplicate_key(&e) => Ok(Enqueued::AlreadyThere),
             Err(e) => Err(e.into()),
         }

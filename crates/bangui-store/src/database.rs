@@ -41,6 +41,16 @@ impl Database {
         &self.pool
     }
 
+    /// Sets the pool gauges (`bangui_postgres_pool_*`) to what the pool holds now: at scrape.
+    pub fn record_pool_metrics(&self) {
+        let (size, idle) = (self.pool.size(), self.pool.num_idle() as u32);
+        metrics::gauge!("bangui_postgres_pool_connections", "state" => "idle").set(f64::from(idle));
+        metrics::gauge!("bangui_postgres_pool_connections", "state" => "busy")
+            .set(f64::from(size.saturating_sub(idle)));
+        metrics::gauge!("bangui_postgres_pool_max_connections")
+            .set(f64::from(self.pool.options().get_max_connections()));
+    }
+
     /// Applies pending migrations. Safe to run from several workers at once: sqlx takes a
     /// PostgreSQL advisory lock.
     pub async fn migrate(&self) -> Result<(), StoreError> {

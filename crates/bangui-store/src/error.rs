@@ -27,9 +27,20 @@ impl StoreError {
     }
 }
 
+/// Counts a failed operation of `store` for `bangui_store_errors_total`.
+fn counted(store: &'static str, error: StoreError) -> StoreError {
+    let kind = if error.is_unavailable() {
+        "unavailable"
+    } else {
+        "other"
+    };
+    metrics::counter!("bangui_store_errors_total", "store" => store, "kind" => kind).increment(1);
+    error
+}
+
 impl From<redis::RedisError> for StoreError {
     fn from(e: redis::RedisError) -> Self {
-        if e.is_io_error()
+        let error = if e.is_io_error()
             || e.is_connection_refusal()
             || e.is_connection_dropped()
             || e.is_timeout()
@@ -37,13 +48,14 @@ impl From<redis::RedisError> for StoreError {
             Self::StateStoreUnavailable(e.to_string())
         } else {
             Self::Internal(format!("redis: {e}"))
-        }
+        };
+        counted("redis", error)
     }
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
+        let error = match e {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolTimedOut
@@ -59,7 +71,8 @@ impl From<sqlx::Error> for StoreError {
                 Self::DatabaseUnavailable(e.to_string())
             }
             other => Self::Internal(format!("postgres: {other}")),
-        }
+        };
+        counted("postgres", error)
     }
 }
 

@@ -94,3 +94,68 @@ impl RedisStore {
             .transpose()
     }
 }
+
+/// The queue of one kind of job, cluster-wide, as the metrics show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct QueueKindStats {
+    pub job_type: String,
+    /// Jobs waiting to run (due or not yet).
+    pub queued: i64,
+    /// When the longest-waiting due job became due (Unix seconds); `None` when none is due.
+    pub oldest_due_at: Option<f64>,
+    /// When a job of this kind last finished well (Unix seconds).
+    pub last_success_at: Option<f64>,
+}
+
+/// The whole queue at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueStats {
+    pub taken_at_ms: i64,
+    pub kinds: Vec<QueueKindStats>,
+}
+
+impl Database {
+    /// Per kind of job: how many wait, since when the oldest due one waits, and when one last
+    /// succeeded. One statement over the queue table (its status index); the metrics read it
+    /// through [`RedisStore::queue_stats`], so one worker asks at a time.
+    pub async fn queue_stats(&self) -> Result<Vec<QueueKindStats>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT job_type, \
+               count(*) FILTER (WHERE status = 'Pending') AS queued, \
+               extract(epoch FROM min(run_at) FILTER (WHERE status = 'Pending' AND run_at <= now()))::float8 \
+                 AS oldest_due_at, \
+               extract(epoch FROM max(done_at) FILTER (WHERE status = 'Done'))::float8 AS last_success_at \
+             FROM apalis.jobs WHERE status IN ('Pending', 'Done') GROUP BY job_type ORDER BY job_type",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+const QUEUE_STATS: &str = "metrics:queue-stats";
+
+impl RedisStore {
+    /// The queue statistics a worker stored last.
+    pub async fn queue_stats(&self) -> Result<Option<QueueStats>, StoreError> {
+        let raw: Option<String> = self
+            .query(
+                "queue_stats_get",
+                redis::cmd("GET").arg(self.key(QUEUE_STATS)),
+            )
+            .await?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    pub async fn put_queue_stats(&self, stats: &QueueStats) -> Result<(), StoreError> {
+        let json = serde_json::to_string(stats)?;
+        self.query::<()>(
+            "queue_stats_put",
+            redis::cmd("SET")
+                .arg(self.key(QUEUE_STATS))
+                .arg(json)
+                .arg("EX")
+                .arg(3600),
+        )
+        .await
+    }
+}

@@ -35,6 +35,33 @@ pub use database::Database;
 pub use error::StoreError;
 pub use redis_store::RedisStore;
 
+/// Describes this crate's metrics (HELP and unit) to the installed recorder.
+pub fn describe_metrics() {
+    metrics::describe_histogram!(
+        "bangui_redis_command_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time of one Redis operation, retries included, by operation"
+    );
+    metrics::describe_counter!(
+        "bangui_store_errors_total",
+        "Failed Redis and PostgreSQL operations, by store and kind (unavailable or other)"
+    );
+    metrics::describe_gauge!(
+        "bangui_postgres_pool_connections",
+        "This process's PostgreSQL connections, by state (idle or busy)"
+    );
+    metrics::describe_gauge!(
+        "bangui_postgres_pool_max_connections",
+        "The most PostgreSQL connections this process opens"
+    );
+    for store in ["redis", "postgres"] {
+        for kind in ["unavailable", "other"] {
+            metrics::counter!("bangui_store_errors_total", "store" => store, "kind" => kind)
+                .absolute(0);
+        }
+    }
+}
+
 /// Addresses and networks as PostgreSQL `inet` values.
 fn inets(ips: &[bangui_core::Network]) -> Vec<ipnetwork::IpNetwork> {
     ips.iter().map(|n| n.net()).collect()

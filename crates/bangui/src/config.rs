@@ -308,6 +308,10 @@ pub struct WorkerArgs {
     /// Seconds running jobs get to finish after SIGTERM.
     #[arg(long, env = "BANGUI_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 25)]
     pub shutdown_timeout_seconds: u64,
+    /// Serve this process's metrics (its jobs, the cluster's queue, the process) on
+    /// this address, at /metrics.
+    #[arg(long, env = "BANGUI_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Apply the PostgreSQL migrations (bangui's and the job queue's), waiting for the database to

@@ -20,6 +20,7 @@ mod logging;
 mod migrate;
 mod serve;
 mod shutdown;
+mod telemetry;
 mod worker;
 
 use std::process::ExitCode;

@@ -5,7 +5,6 @@ use std::time::Duration;
 use anyhow::Context;
 use bangui_http::AppState;
 use bangui_jobs::JobQueue;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::config::ServeArgs;
 use crate::shutdown::Shutdown;
@@ -23,7 +22,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = args
         .fail2ban
         .runtime(redis.clone(), db.clone(), queue.clone())?;
-    let metrics = install_metrics()?;
+    let metrics = crate::telemetry::install_metrics()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -39,7 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state_metrics = metrics_listener.is_none().then(|| metrics.clone());
     let state = AppState::new(
         redis.clone(),
-        db,
+        db.clone(),
         runtime.clone(),
         queue.clone(),
         settings,
@@ -83,10 +82,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ))
     });
     let metrics_server = metrics_listener.map(|listener| {
+        let scrape = bangui_http::routes::metrics::Scrape {
+            handle: metrics,
+            redis,
+            db,
+            app: Some(state.clone()),
+        };
         tokio::spawn(bangui_http::serve_metrics(
             listener,
-            metrics,
-            redis,
+            scrape,
             shutdown.clone().requested(),
         ))
     });
@@ -106,15 +110,4 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The process-wide Prometheus recorder, with histogram buckets for every `*_duration_seconds`.
-fn install_metrics() -> anyhow::Result<PrometheusHandle> {
-    const BUCKETS: &[f64] = &[
-        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-    ];
-    PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), BUCKETS)?
-        .install_recorder()
-        .context("installing the metrics recorder")
 }

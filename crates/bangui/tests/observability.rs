@@ -262,10 +262,7 @@ fn expected_f2b_series(cluster: &Cluster) -> Vec<String> {
     let version = fail2ban_client(cluster, &["version"]).trim().to_owned();
     let mut series = vec![
         "f2b_up 1".to_owned(),
-        format!(
-            "f2b_jail_count {}",
-            status_field(&overview, "Number of jail")
-        ),
+        format!("f2b_jails {}", status_field(&overview, "Number of jail")),
         format!(
             "f2b_version{{exporter=\"bangui {}\",fail2ban=\"{version}\"}} 1",
             env!("CARGO_PKG_VERSION")
@@ -370,4 +367,433 @@ async fn every_worker_exports_fail2ban_as_fail2ban_client_sees_it() {
         f2b_series(&caller, &w0).await,
         f2b_series(&caller, &w1).await
     );
+}
+
+/// Job workers serving their metrics on a port of their own (the system's choice).
+const WORKER_METRICS: (&str, &str) = ("BANGUI_METRICS_LISTEN", "127.0.0.1:0");
+
+/// Where job worker `i` serves its metrics (it logs the address).
+fn job_worker_metrics(cluster: &Cluster, i: usize) -> String {
+    let log = lines(&cluster.job_worker_log(i));
+    let line = log
+        .iter()
+        .find(|l| l["fields"]["message"] == "serving metrics")
+        .unwrap_or_else(|| panic!("job worker {i} does not serve metrics"));
+    format!(
+        "http://{}/metrics",
+        line["fields"]["metrics_listen"].as_str().unwrap()
+    )
+}
+
+async fn scrape(url: &str) -> String {
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{url}");
+    response.text().await.unwrap()
+}
+
+/// `promtool check metrics` on a scrape: what it says, if anything.
+fn promtool_check(text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package; make deps installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && said.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(said)
+    }
+}
+
+/// The value of the sample `series` (name and labels as rendered) in a scrape.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The names of the series a scrape holds.
+fn series_names(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The metric names a PromQL expression reads: its identifiers, less functions, keywords,
+/// label names (in braces and in `by`/`without`/`on`/`ignoring` lists) and durations.
+fn promql_metrics(expr: &str) -> Vec<String> {
+    let braces = regex::Regex::new(r"\{[^}]*\}").unwrap();
+    let groupings =
+        regex::Regex::new(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+            .unwrap();
+    let ranges = regex::Regex::new(r"\[[^\]]*\]").unwrap();
+    let strings = regex::Regex::new(r#""[^"]*""#).unwrap();
+    let identifier = regex::Regex::new(r"[A-Za-z_:][A-Za-z0-9_:]*(\s*\()?").unwrap();
+    let mut text = strings.replace_all(expr, "").into_owned();
+    for pattern in [&braces, &groupings, &ranges] {
+        text = pattern.replace_all(&text, " ").into_owned();
+    }
+    const KEYWORDS: [&str; 6] = ["and", "or", "unless", "bool", "offset", "le"];
+    identifier
+        .find_iter(&text)
+        .map(|m| m.as_str())
+        .filter(|m| !m.ends_with('('))
+        .map(str::trim)
+        .filter(|m| !KEYWORDS.contains(m))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn promql_metric_names_are_told_from_functions_and_labels() {
+    assert_eq!(
+        promql_metrics(
+            r#"histogram_quantile(0.95, sum by (route, le) (rate(bangui_http_request_duration_seconds_bucket{status=~"5.."}[5m]))) / on (instance) up or time() - max(f2b_up) > bool 2"#
+        ),
+        [
+            "bangui_http_request_duration_seconds_bucket",
+            "up",
+            "f2b_up"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_busy_cluster_s_scrapes_pass_promtool_and_the_dashboard_reads_only_their_series() {
+    let server = ListServer::start().unwrap();
+    server.put("/list.txt", "198.51.100.41\n198.51.100.0/28\n");
+    let cluster = with_job_workers(cluster(lab()), 1, &[WORKER_METRICS]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let (base, c) = (cluster.url(0), Some(cookie.as_str()));
+
+    // A mixed workload: reads, bans of an address and a network, refusals, a lookup, the
+    // archive, an import that works and one that fails, a live event stream, a rate limit.
+    for path in ["/jails", "/bans/active", "/history", "/dashboard/status"] {
+        assert_eq!(caller.get(&base, path, c).await.status, StatusCode::OK);
+    }
+    for ip in ["203.0.113.77", "203.0.113.0/26"] {
+        let ban = caller
+            .post(&base, "/bans", c, json!({ "ip": ip, "jail": "test" }))
+            .await;
+        assert_eq!(ban.status, StatusCode::OK, "{}", ban.body);
+    }
+    let bad = caller
+        .post(
+            &base,
+            "/bans",
+            c,
+            json!({ "ip": "203.0.113.1/24", "jail": "test" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    caller.get(&base, "/bans/lookup?ip=203.0.113.9", c).await;
+    let good = create_source(&caller, &base, &cookie, "good", &server.url("/list.txt")).await;
+    let broken = caller
+        .post(
+            &base,
+            "/blocklists",
+            c,
+            json!({ "name": "broken", "url": server.url("/list.txt"), "jail": "nosuch" }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    for (source, state) in [(good, "done"), (broken, "failed")] {
+        let job = import_now(&caller, &base, &cookie, source).await;
+        assert_eq!(
+            finished(&caller, &base, &cookie, &job).await.body["state"],
+            state
+        );
+    }
+    let events = caller
+        .http
+        .get(format!("{base}/api/v1/events"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    for _ in 0..7 {
+        caller
+            .post(&base, "/auth/login", None, json!({ "password": "wrong" }))
+            .await;
+    }
+
+    let web = scrape(&format!("{base}/metrics")).await;
+    let worker_url = job_worker_metrics(&cluster, 0);
+    // The queue statistics include the import's success once a scrape has refreshed them.
+    let worker = eventually(
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        async || {
+            let text = scrape(&worker_url).await;
+            (sample(
+                &text,
+                r#"bangui_job_last_success_timestamp_seconds{kind="blocklist-import"}"#,
+            )? > 0.0)
+                .then_some(text)
+        },
+    )
+    .await
+    .expect("the queue statistics never showed the import's success");
+    for (who, text) in [("web worker", &web), ("job worker", &worker)] {
+        assert_eq!(promtool_check(text), Ok(()), "{who}:\n{text}");
+        for series in [
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_max_fds",
+            "process_cpu_seconds_total",
+            "process_start_time_seconds",
+            "bangui_postgres_pool_max_connections",
+            r#"bangui_job_queue_depth{kind="blocklist-import"}"#,
+        ] {
+            assert!(sample(text, series).is_some(), "{who}: no {series}");
+        }
+        assert!(
+            text.lines().any(|l| l.starts_with("bangui_build_info{")
+                && l.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION")))
+                && l.ends_with(" 1")),
+            "{who}: no build info"
+        );
+    }
+    assert_eq!(sample(&web, "bangui_events_connections"), Some(1.0));
+    assert_eq!(sample(&web, "bangui_worker_ready"), Some(1.0));
+    assert!(sample(&web, r#"bangui_rate_limit_refusals_total{kind="login"}"#) >= Some(2.0));
+    assert_eq!(
+        sample(
+            &worker,
+            r#"bangui_jobs_succeeded_total{kind="blocklist-import"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &worker,
+            r#"bangui_jobs_failed_total{kind="blocklist-import"}"#
+        ),
+        Some(1.0)
+    );
+    drop(events);
+
+    // Every query of the dashboard reads series these scrapes hold.
+    let exposed: std::collections::BTreeSet<String> = series_names(&web)
+        .union(&series_names(&worker))
+        .cloned()
+        .collect();
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../deploy/observability/bangui-dashboard.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(exprs.len() >= 20, "{} queries", exprs.len());
+    let mut read = std::collections::BTreeSet::new();
+    for expr in &exprs {
+        for name in promql_metrics(expr) {
+            assert!(
+                exposed.contains(&name),
+                "the dashboard's {expr:?} reads {name}, which no scrape holds"
+            );
+            read.insert(name);
+        }
+    }
+    assert!(read.len() >= 20, "{read:?}");
+}
+
+#[tokio::test]
+async fn job_counters_move_on_the_worker_that_ran_them() {
+    let server = ListServer::start().unwrap();
+    server.put("/list.txt", "198.51.100.51\n");
+    let cluster = with_job_workers(cluster(lab()), 2, &[WORKER_METRICS]);
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    let urls = [
+        job_worker_metrics(&cluster, 0),
+        job_worker_metrics(&cluster, 1),
+    ];
+    let counter = |text: &str, name: &str| {
+        sample(
+            text,
+            &format!("bangui_jobs_{name}_total{{kind=\"blocklist-import\"}}"),
+        )
+        .unwrap()
+    };
+    let runs = |text: &str| {
+        sample(
+            text,
+            r#"bangui_job_duration_seconds_count{kind="blocklist-import",outcome="succeeded"}"#,
+        )
+        .unwrap_or(0.0)
+            + sample(
+                text,
+                r#"bangui_job_duration_seconds_count{kind="blocklist-import",outcome="failed"}"#,
+            )
+            .unwrap_or(0.0)
+    };
+    let web_before = scrape(&format!("{base}/metrics")).await;
+    let mut before = Vec::new();
+    for url in &urls {
+        before.push(scrape(url).await);
+    }
+
+    let good = create_source(&caller, &base, &cookie, "good", &server.url("/list.txt")).await;
+    let broken = caller
+        .post(
+            &base,
+            "/blocklists",
+            Some(&cookie),
+            json!({ "name": "broken", "url": server.url("/list.txt"), "jail": "nosuch" }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    for (source, state) in [(good, "done"), (broken, "failed")] {
+        let job = import_now(&caller, &base, &cookie, source).await;
+        assert_eq!(
+            finished(&caller, &base, &cookie, &job).await.body["state"],
+            state
+        );
+    }
+
+    let (mut succeeded, mut failed, mut started) = (0.0, 0.0, 0.0);
+    for (url, before) in urls.iter().zip(&before) {
+        let after = scrape(url).await;
+        let delta = |name: &str| counter(&after, name) - counter(before, name);
+        // Each worker counts what it ran, and only that.
+        assert_eq!(
+            delta("started"),
+            delta("succeeded") + delta("failed"),
+            "{url}"
+        );
+        assert_eq!(runs(&after) - runs(before), delta("started"), "{url}");
+        assert_eq!(
+            delta("retried"),
+            0.0,
+            "{url}: a failure retrying cannot fix is not retried"
+        );
+        (succeeded, failed, started) = (
+            succeeded + delta("succeeded"),
+            failed + delta("failed"),
+            started + delta("started"),
+        );
+    }
+    assert_eq!((succeeded, failed, started), (1.0, 1.0, 2.0));
+    // The web worker enqueued both and ran none.
+    let web_after = scrape(&format!("{base}/metrics")).await;
+    let web_delta = |name: &str| counter(&web_after, name) - counter(&web_before, name);
+    assert_eq!((web_delta("enqueued"), web_delta("started")), (2.0, 0.0));
+}
+
+#[tokio::test]
+async fn the_queue_depth_rises_while_job_workers_are_stopped_and_drains_after() {
+    // No job worker at first: what is enqueued waits.
+    let mut cluster = cluster(lab());
+    let caller = Caller::new();
+    let cookie = caller.ready_session(&cluster).await;
+    let base = cluster.url(0);
+    for _ in 0..3 {
+        let sync = caller
+            .post(&base, "/history/sync", Some(&cookie), json!({}))
+            .await;
+        assert_eq!(sync.status, StatusCode::ACCEPTED, "{}", sync.body);
+    }
+    let metrics = format!("{}/metrics", cluster.url(1));
+    let depth = |text: &str| sample(text, r#"bangui_job_queue_depth{kind="history-sync"}"#);
+    let every = Duration::from_millis(200);
+    let waiting = eventually(Duration::from_secs(20), every, async || {
+        let text = scrape(&metrics).await;
+        (depth(&text)? >= 3.0).then_some(text)
+    })
+    .await
+    .expect("the queue depth never showed the waiting jobs");
+    assert!(
+        sample(
+            &waiting,
+            r#"bangui_job_queue_oldest_age_seconds{kind="history-sync"}"#
+        ) > Some(0.0)
+    );
+
+    cluster.start_job_worker(&[WORKER_METRICS]).unwrap();
+    eventually(Duration::from_secs(30), every, async || {
+        (depth(&scrape(&metrics).await)? == 0.0).then_some(())
+    })
+    .await
+    .expect("the queue never drained");
+    let drained = scrape(&metrics).await;
+    assert_eq!(
+        sample(
+            &drained,
+            r#"bangui_job_queue_oldest_age_seconds{kind="history-sync"}"#
+        ),
+        Some(0.0)
+    );
+    assert!(
+        sample(
+            &drained,
+            r#"bangui_job_last_success_timestamp_seconds{kind="history-sync"}"#
+        ) > Some(0.0)
+    );
+}
+
+#[test]
+fn the_alert_rules_pass_promtool_and_their_unit_tests() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/observability");
+    for args in [
+        ["check", "rules", "bangui-alerts.yaml"],
+        ["test", "rules", "bangui-alerts.test.yaml"],
+    ] {
+        let out = std::process::Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("promtool (Debian's prometheus package; make deps installs it)");
+        let said = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "promtool {}: {said}", args.join(" "));
+        assert!(said.contains("SUCCESS"), "{said}");
+    }
+    // Five alerts, and a unit test that fires each at least once.
+    let rules = std::fs::read_to_string(dir.join("bangui-alerts.yaml")).unwrap();
+    let tests = std::fs::read_to_string(dir.join("bangui-alerts.test.yaml")).unwrap();
+    let alerts: Vec<&str> = rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+        .collect();
+    assert_eq!(alerts.len(), 5, "{alerts:?}");
+    for alert in alerts {
+        let fired = tests.split("alertname: ").skip(1).any(|case| {
+            case.starts_with(alert) && case.lines().nth(1).is_some_and(|l| !l.contains("[]"))
+        });
+        assert!(fired, "no unit test fires {alert}");
+    }
 }

@@ -7392,7 +7392,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text format. Besides bangui's own metrics, fail2ban's under the names of the fail2ban exporter (`f2b_up`, `f2b_jail_count`, `f2b_jail_banned_current`, …), read from the snapshot all workers share: the same on every worker, and no fail2ban command per scrape. */
+            /** @description Prometheus text format. Besides bangui's own metrics, fail2ban's under the names of the fail2ban exporter (`f2b_up`, `f2b_jails`, `f2b_jail_banned_current`, …), read from the snapshot all workers share: the same on every worker, and no fail2ban command per scrape. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -69,6 +69,7 @@ pub async fn login(
         .await?
     {
         tracing::warn!(%client, "login rate limit reached");
+        metrics::counter!("bangui_rate_limit_refusals_total", "kind" => "login").increment(1);
         return Err(ApiError::rate_limited(retry_after));
     }
     let ApiJson(request) = request?;

@@ -50,12 +50,30 @@ pub async fn stream(
     // dispatching anything): a stream that drops before its first event still resumes where
     // it began. And a quicker reconnect than the browser's default 3 s.
     let start = SseEvent::default().id(follower.position()).retry(RECONNECT);
-    let events = futures_util::stream::unfold(follower, |mut f| async move {
+    // The guard lives as long as the stream: until the client goes or the worker stops.
+    let open = OpenStream::new();
+    let events = futures_util::stream::unfold((follower, open), |(mut f, open)| async move {
         let event = f.next().await?;
-        Some((Ok(to_sse(&event)), f))
+        Some((Ok(to_sse(&event)), (f, open)))
     });
     let stream = futures_util::stream::once(std::future::ready(Ok(start))).chain(events);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One open event stream, counted in `bangui_events_connections` while it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        metrics::gauge!("bangui_events_connections").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("bangui_events_connections").decrement(1.0);
+    }
 }
 
 fn to_sse(stored: &StoredEvent) -> SseEvent {

@@ -1,4 +1,5 @@
-//! `GET /metrics`: Prometheus text format: this worker's own metrics, then fail2ban's as the
+//! `GET /metrics`: Prometheus text format: this worker's own metrics (requests, fail2ban and
+//! store operations, jobs, the process), the cluster's job queue, then fail2ban's as the
 //! fail2ban exporter names them (`f2b_*`), from the shared snapshot.
 
 use std::fmt::Write as _;
@@ -9,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bangui_store::runtime_state::{Fail2banSnapshot, JailCounters, JailSettings};
-use bangui_store::{RedisStore, now_ms};
+use bangui_store::{Database, RedisStore, now_ms};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::error::{ApiError, ErrorCode};
@@ -20,13 +21,22 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text format. Besides bangui's own \
         metrics, fail2ban's under the names of the fail2ban exporter (`f2b_up`, \
-        `f2b_jail_count`, `f2b_jail_banned_current`, …), read from the snapshot all workers \
+        `f2b_jails`, `f2b_jail_banned_current`, …), read from the snapshot all workers \
         share: the same on every worker, and no fail2ban command per scrape.",
         content_type = "text/plain; version=0.0.4", body = String)),
     extensions(("x-error-codes" = json!([ErrorCode::NotFound]))))]
 pub async fn render(State(state): State<AppState>) -> Response {
     match &state.metrics {
-        Some(handle) => exposition(handle, &state.redis).await,
+        Some(handle) => {
+            Scrape {
+                handle: handle.clone(),
+                redis: state.redis.clone(),
+                db: state.db.clone(),
+                app: Some(state.clone()),
+            }
+            .exposition()
+            .await
+        }
         None => ApiError::with_message(
             ErrorCode::NotFound,
             "metrics are served on their own listener (BANGUI_METRICS_LISTEN)",
@@ -35,20 +45,43 @@ pub async fn render(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn exposition(handle: &PrometheusHandle, redis: &RedisStore) -> Response {
-    let mut text = handle.render();
-    // Redis unreachable reads as fail2ban unknown: reported down, as the exporter does when
-    // it cannot ask.
-    let snapshot = redis.fail2ban_snapshot().await.ok().flatten();
-    fail2ban_metrics(&mut text, snapshot.as_ref(), now_ms());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+/// What a scrape reads: the process's recorder, and the shared stores for what is
+/// cluster-wide.
+#[derive(Clone, Debug)]
+pub struct Scrape {
+    pub handle: PrometheusHandle,
+    pub redis: RedisStore,
+    pub db: Database,
+    /// The HTTP worker, whose readiness `bangui_worker_ready` reports (`None`: a job worker).
+    pub app: Option<AppState>,
+}
+
+impl Scrape {
+    async fn exposition(&self) -> Response {
+        // Gauges read at scrape time: the process, the connection pool, the shared queue.
+        metrics_process::Collector::default().collect();
+        self.db.record_pool_metrics();
+        if let Some(app) = &self.app {
+            let ready = !app.is_draining() && app.runtime.readiness().await.is_ready();
+            metrics::gauge!("bangui_worker_ready").set(if ready { 1.0 } else { 0.0 });
+        }
+        if let Err(e) = bangui_jobs::metrics::record_queue(&self.db, &self.redis).await {
+            tracing::debug!(error = %e, "queue metrics not refreshed");
+        }
+        let mut text = self.handle.render();
+        // Redis unreachable reads as fail2ban unknown: reported down, as the exporter does
+        // when it cannot ask.
+        let snapshot = self.redis.fail2ban_snapshot().await.ok().flatten();
+        fail2ban_metrics(&mut text, snapshot.as_ref(), now_ms());
+        ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    }
 }
 
 /// The router of the metrics listener: `/metrics` and nothing else.
-pub fn only(handle: PrometheusHandle, redis: RedisStore) -> Router {
+pub fn only(scrape: Scrape) -> Router {
     Router::new().route(
         "/metrics",
-        get(move || async move { exposition(&handle, &redis).await }),
+        get(move || async move { scrape.exposition().await }),
     )
 }
 
@@ -88,8 +121,14 @@ fn fail2ban_metrics(out: &mut String, snapshot: Option<&Fail2banSnapshot>, now_m
     if !up {
         return;
     }
-    family(out, "f2b_jail_count", "Number of defined jails");
-    let _ = writeln!(out, "f2b_jail_count {}", snapshot.jails.len());
+    // The exporter's `f2b_jail_count`: Prometheus' naming rules keep `_count` for histograms
+    // and summaries.
+    family(
+        out,
+        "f2b_jails",
+        "Number of running jails (the fail2ban exporter's f2b_jail_count)",
+    );
+    let _ = writeln!(out, "f2b_jails {}", snapshot.jails.len());
     let counters: [PerJail<JailCounters, u64>; 4] = [
         (
             "f2b_jail_banned_current",
@@ -113,7 +152,12 @@ fn fail2ban_metrics(out: &mut String, snapshot: Option<&Fail2banSnapshot>, now_m
         ),
     ];
     for (name, help, value) in counters {
-        family(out, name, help);
+        // The exporter's `*_total` are counters of fail2ban (they restart with it).
+        if name.ends_with("_total") {
+            counter_family(out, name, help);
+        } else {
+            family(out, name, help);
+        }
         for jail in &snapshot.jails {
             let _ = writeln!(
                 out,
@@ -160,6 +204,11 @@ type PerJail<T, V> = (&'static str, &'static str, fn(&T) -> V);
 fn family(out: &mut String, name: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} gauge");
+}
+
+fn counter_family(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
 }
 
 /// A label value as the text format wants it.
@@ -209,7 +258,8 @@ mod tests {
         fail2ban_metrics(&mut out, Some(&snapshot(true)), 3_500);
         for line in [
             "f2b_up 1",
-            "f2b_jail_count 1",
+            "f2b_jails 1",
+            "# TYPE f2b_jail_banned_total counter",
             "f2b_jail_banned_current{jail=\"ss\\\"hd\"} 3",
             "f2b_jail_banned_total{jail=\"ss\\\"hd\"} 4",
             "f2b_jail_failed_current{jail=\"ss\\\"hd\"} 1",
