@@ -461,6 +461,30 @@ fn promql_metrics(expr: &str) -> Vec<String> {
         .collect()
 }
 
+/// Imports `url` through a source that works, and through one whose jail does not run (a
+/// failure retrying cannot fix); both jobs over.
+async fn import_one_good_one_broken(caller: &Caller, base: &str, cookie: &str, url: &str) {
+    let good = create_source(caller, base, cookie, "good", url).await;
+    let broken = caller
+        .post(
+            base,
+            "/blocklists",
+            Some(cookie),
+            json!({ "name": "broken", "url": url, "jail": "nosuch" }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    for (source, state) in [(good, "done"), (broken, "failed")] {
+        let job = import_now(caller, base, cookie, source).await;
+        assert_eq!(
+            finished(caller, base, cookie, &job).await.body["state"],
+            state
+        );
+    }
+}
+
 #[test]
 fn promql_metric_names_are_told_from_functions_and_labels() {
     assert_eq!(
@@ -505,25 +529,7 @@ async fn a_busy_cluster_s_scrapes_pass_promtool_and_the_dashboard_reads_only_the
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     caller.get(&base, "/bans/lookup?ip=203.0.113.9", c).await;
-    let good = create_source(&caller, &base, &cookie, "good", &server.url("/list.txt")).await;
-    let broken = caller
-        .post(
-            &base,
-            "/blocklists",
-            c,
-            json!({ "name": "broken", "url": server.url("/list.txt"), "jail": "nosuch" }),
-        )
-        .await
-        .body["id"]
-        .as_i64()
-        .unwrap();
-    for (source, state) in [(good, "done"), (broken, "failed")] {
-        let job = import_now(&caller, &base, &cookie, source).await;
-        assert_eq!(
-            finished(&caller, &base, &cookie, &job).await.body["state"],
-            state
-        );
-    }
+    import_one_good_one_broken(&caller, &base, &cookie, &server.url("/list.txt")).await;
     let events = caller
         .http
         .get(format!("{base}/api/v1/events"))
@@ -665,25 +671,7 @@ async fn job_counters_move_on_the_worker_that_ran_them() {
         before.push(scrape(url).await);
     }
 
-    let good = create_source(&caller, &base, &cookie, "good", &server.url("/list.txt")).await;
-    let broken = caller
-        .post(
-            &base,
-            "/blocklists",
-            Some(&cookie),
-            json!({ "name": "broken", "url": server.url("/list.txt"), "jail": "nosuch" }),
-        )
-        .await
-        .body["id"]
-        .as_i64()
-        .unwrap();
-    for (source, state) in [(good, "done"), (broken, "failed")] {
-        let job = import_now(&caller, &base, &cookie, source).await;
-        assert_eq!(
-            finished(&caller, &base, &cookie, &job).await.body["state"],
-            state
-        );
-    }
+    import_one_good_one_broken(&caller, &base, &cookie, &server.url("/list.txt")).await;
 
     let (mut succeeded, mut failed, mut started) = (0.0, 0.0, 0.0);
     for (url, before) in urls.iter().zip(&before) {
