@@ -42,6 +42,10 @@ pub fn describe_metrics() {
         metrics::Unit::Seconds,
         "Time of one Redis operation, retries included, by operation"
     );
+    metrics::describe_gauge!(
+        "bangui_redis_commands_in_flight",
+        "Redis operations under way on this process's one (multiplexed) Redis connection"
+    );
     metrics::describe_counter!(
         "bangui_store_errors_total",
         "Failed Redis and PostgreSQL operations, by store and kind (unavailable or other)"
@@ -54,6 +58,7 @@ pub fn describe_metrics() {
         "bangui_postgres_pool_max_connections",
         "The most PostgreSQL connections this process opens"
     );
+    metrics::gauge!("bangui_redis_commands_in_flight").set(0.0);
     for store in ["redis", "postgres"] {
         for kind in ["unavailable", "other"] {
             metrics::counter!("bangui_store_errors_total", "store" => store, "kind" => kind)

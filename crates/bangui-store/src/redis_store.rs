@@ -232,6 +232,7 @@ impl RedisStore {
         F: Future<Output = Result<T, redis::RedisError>>,
     {
         let started = Instant::now();
+        let _in_flight = InFlight::new();
         let attempts = async {
             let current = self.current().await?;
             match call(current.conn.clone()).await {
@@ -272,5 +273,22 @@ impl RedisStore {
         self.query::<String>("ping", &redis::cmd("PING"))
             .await
             .map(|_| ())
+    }
+}
+
+/// One Redis operation under way, counted in `bangui_redis_commands_in_flight` while it lives
+/// (cancelled ones included): the use of the one multiplexed connection a process has.
+struct InFlight;
+
+impl InFlight {
+    fn new() -> Self {
+        metrics::gauge!("bangui_redis_commands_in_flight").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("bangui_redis_commands_in_flight").decrement(1.0);
     }
 }
