@@ -89,13 +89,12 @@ where
         Box::pin(
             async move {
                 let outcome = run.await;
-                let result = if outcome.is_ok() {
-                    "succeeded"
+                let (result, counter) = if outcome.is_ok() {
+                    ("succeeded", "bangui_jobs_succeeded_total")
                 } else {
-                    "failed"
+                    ("failed", "bangui_jobs_failed_total")
                 };
-                metrics::counter!(format!("bangui_jobs_{result}_total"), "kind" => kind)
-                    .increment(1);
+                metrics::counter!(counter, "kind" => kind).increment(1);
                 metrics::histogram!("bangui_job_duration_seconds", "kind" => kind, "outcome" => result)
                     .record(started.elapsed());
                 let retryable = match &outcome {

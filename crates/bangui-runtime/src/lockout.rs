@@ -214,6 +214,20 @@ impl Runtime {
         })
     }
 
+    /// [`Runtime::jail_lockouts`] for a preview: without the ignore list when fail2ban cannot
+    /// give it (or the jail does not run), rather than no preview.
+    pub async fn preview_lockouts(&self, jail: &str) -> JailLockouts {
+        let ignoreip = match JailName::parse(jail) {
+            Ok(jail) => self.fail2ban().ignore_ips(&jail).await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        JailLockouts {
+            policy: self.settings().ban_policy.clone(),
+            ignoreip,
+            client: None,
+        }
+    }
+
     /// [`Runtime::ban`] by hand, refused when it would lock someone out (see [`Lockout`]).
     pub async fn ban_by_hand(
         &self,

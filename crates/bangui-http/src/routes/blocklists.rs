@@ -267,16 +267,12 @@ pub async fn preview(
 ) -> Result<Json<PreviewAnswer>, ApiError> {
     let source = existing(&state, id).await?;
     // What an import would skip; without the jail's ignore list when fail2ban cannot say.
-    let lockouts = match JailName::parse(&source.jail) {
-        Ok(jail) => state.runtime.jail_lockouts(&jail).await.ok(),
-        Err(_) => None,
-    }
-    .map(|l| l.asked_from(Some(client)));
-    let policy = &state.runtime.settings().ban_policy;
-    let refuse = |entry| match &lockouts {
-        Some(lockouts) => lockouts.check(entry).is_some(),
-        None => bangui_runtime::lockout::lockout_of(entry, client, policy).is_some(),
-    };
+    let lockouts = state
+        .runtime
+        .preview_lockouts(&source.jail)
+        .await
+        .asked_from(Some(client));
+    let refuse = |entry| lockouts.check(entry).is_some();
     let list =
         bangui_blocklist::preview(&source.url, &state.settings.blocklist_fetch, refuse).await?;
     Ok(Json(PreviewAnswer {
